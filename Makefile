@@ -1,0 +1,37 @@
+# make demo / make test set everything up on a fresh machine, then run.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP) dot
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+# The Graphviz `dot` program is a system package; install it when missing.
+dot:
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "installing graphviz (dot)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+
+demo: setup
+	$(PY) examples/demo.py
+
+lint: setup
+	$(PY) -m ruff check graphdl tests examples bench
+
+test: setup lint
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) bench/bench_render.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,55 @@
+"""The worked example of seed 004: one SGD step of softmax regression by hand.
+
+ŷ = softmax(W x + b), L = CE(y, ŷ), a batch of three examples, α = 0.1.
+The slides compute ∂L/∂b1 = ŷ1 − y1 per example (−0.19, 0.54, −0.26), average
+them (0.03) and update b1 from 0 to −0.003. The slides' W is only partly
+legible (the forward picture shows z = (0.96, −0.5) for the first example), so
+W here is a reconstruction consistent with every number the slides print.
+"""
+
+import numpy as np
+
+import graphdl as gd
+
+X = np.array([[0.2, 0.7], [0.8, 0.1], [0.3, 0.5]], dtype="float32")  # x1, x2, x3
+Y = np.array([[1, 0], [0, 1], [1, 0]], dtype="float32")  # y1, y2, y3 (one-hot)
+W_INIT = np.array([[1.3, 1.0], [1.35, -1.1]], dtype="float32")  # rows: classes
+LEARNING_RATE = 0.1
+
+
+def one_step():
+    """Return (z of x1, per-example ∂L/∂b1, new b) after one gradient step."""
+    graph = gd.Graph()
+    with graph.as_default():
+        x = gd.placeholder((None, 2), name="x")
+        y = gd.placeholder((None, 2), name="y")
+        W = gd.Variable(W_INIT, name="W")
+        b = gd.Variable(np.zeros(2, "float32"), name="b")
+        z = x @ gd.transpose(W) + b  # z = W x + b for each example (row)
+        per_example = gd.softmax_cross_entropy(z, y)
+        J = gd.mean(per_example)  # J(θ) = 1/m Σ L(y, ŷ)
+        # ∂L_i/∂b for each example i separately: rows of ∂L_i/∂z (b is added per row)
+        dL_dz = gd.gradients(gd.sum(per_example), z)
+        (dJ_db,) = gd.gradients(J, [b])
+        step = gd.assign_sub(b, LEARNING_RATE * dJ_db)
+    sess = gd.Session(graph)
+    z_val, per_b1 = sess.run([z, dL_dz[:, 0]], {x: X, y: Y})
+    new_b = sess.run(step, {x: X, y: Y})
+    return z_val[0], per_b1, new_b
+
+
+def main():
+    z1, per_b1, new_b = one_step()
+    print(f"z for x1 = {np.round(z1, 2)}  (slides: [0.96, -0.5])")
+    print(f"∂L/∂b1 per example = {np.round(per_b1, 2)}  (slides: [-0.19, 0.54, -0.26])")
+    print(f"b1 after one step = {new_b[0]:.3f}  (slides: -0.003)")
+    assert np.allclose(z1, [0.96, -0.5], atol=1e-6)
+    assert np.array_equal(np.round(per_b1, 2), np.array([-0.19, 0.54, -0.26], "float32"))
+    assert round(float(new_b[0]), 3) == -0.003
+    # the update is exactly −α·mean(ŷ1 − y1)
+    assert np.isclose(new_b[0], -LEARNING_RATE * per_b1.mean(), rtol=1e-6)
+    return True
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""The one exception family graphdl raises for user mistakes.
+
+Every error a user can cause (a bad shape at build time, a wrong feed at run time,
+differentiating something that has no gradient) is a :class:`GraphError`, so
+``except gd.GraphError`` catches them all. The subclasses also derive from the
+matching built-in exception (``ValueError``, ``TypeError``, ``KeyError``) so code
+written against NumPy habits keeps working.
+"""
+
+
+class GraphError(Exception):
+    """Base class of every error graphdl raises because of how it was used."""
+
+
+class ShapeError(GraphError, ValueError):
+    """Incompatible shapes at graph-build time (names the op and its inputs)."""
+
+
+class DTypeError(GraphError, TypeError):
+    """Incompatible or unsupported dtypes at graph-build time."""
+
+
+class FeedError(GraphError, ValueError):
+    """A missing feed, or a feed of the wrong shape or dtype, at run time."""
+
+
+class NotInGraphError(GraphError, KeyError):
+    """A fetched or fed tensor that does not belong to the session's graph."""
+
+    def __str__(self):  # KeyError would otherwise print the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+class NotDifferentiableError(GraphError):
+    """A gradient was asked through an op that has none (argmax, comparisons...)."""

@@ -1,0 +1,268 @@
+"""The graph IR: Graph owns Nodes; a Node's outputs are Tensors.
+
+A :class:`Tensor` is a symbolic value with a static shape (``None`` for a
+dimension known only at run time) and a dtype. A :class:`Node` is one op
+application: its op definition, its attributes and its input tensors. Nodes are
+never mutated after construction; passes and ``gradients`` only add nodes.
+"""
+
+import contextlib
+import itertools
+import re
+import threading
+
+import numpy as np
+
+from . import shapes as _shapes
+from .errors import GraphError, ShapeError
+
+
+class Tensor:
+    """A symbolic value: output ``index`` of ``node``.
+
+    Python operators build graph nodes: ``+ - * / ** @``, unary ``-``,
+    ``< <= > >=`` and indexing. ``==`` is identity (tensors are dict keys in
+    ``feed_dict``); use :func:`graphdl.equal` for elementwise equality.
+    """
+
+    __array_priority__ = 1000  # make ``ndarray + tensor`` call our __radd__
+
+    def __init__(self, node, index, shape, dtype):
+        self.node = node
+        self.index = index
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    # -- description -------------------------------------------------------
+    @property
+    def graph(self):
+        return self.node.graph
+
+    @property
+    def name(self):
+        n = self.node.name
+        return n if len(self.node.outputs) == 1 else f"{n}:{self.index}"
+
+    @property
+    def op(self):
+        """The op type name of the node producing this tensor."""
+        return self.node.op.name
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<Tensor {self.name!r} shape={_shapes.fmt(self.shape)} dtype={self.dtype}>"
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):  # identity, so tensors work as feed_dict keys
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    def __bool__(self):
+        raise GraphError(f"the truth value of symbolic tensor {self.name!r} is unknown at "
+                         "graph-build time; use gd.where for data-dependent choices")
+
+    def __len__(self):
+        if not self.shape or self.shape[0] is None:
+            raise GraphError(f"len() of tensor {self.name!r} with shape "
+                             f"{_shapes.fmt(self.shape)} is not known statically")
+        return self.shape[0]
+
+    def __iter__(self):
+        raise GraphError(f"tensor {self.name!r} is not iterable; use gd.split or indexing")
+
+    # Operator methods are attached by graphdl.ops.operators, which owns the op
+    # definitions they map to (keeps graph.py free of op knowledge).
+
+
+class Node:
+    """One op application in a graph. Build nodes with :meth:`Graph.add_node`."""
+
+    def __init__(self, graph, op, inputs, attrs, name, out_types, is_gradient, control_inputs):
+        self.graph = graph
+        self.op = op
+        self.inputs = tuple(inputs)
+        self.attrs = dict(attrs)
+        self.name = name
+        self.scope = name.rsplit("/", 1)[0] if "/" in name else ""
+        self.is_gradient = is_gradient
+        self.control_inputs = tuple(control_inputs)
+        self.id = next(graph._ids)
+        self.outputs = tuple(Tensor(self, i, s, d) for i, (s, d) in enumerate(out_types))
+
+    @property
+    def type(self):
+        return self.op.name
+
+    def __repr__(self):
+        ins = ", ".join(t.name for t in self.inputs)
+        return f"<Node {self.name!r} op={self.op.name} inputs=[{ins}]>"
+
+    __hash__ = object.__hash__
+
+
+_SCOPE_OK = re.compile(r"^[A-Za-z0-9_.\-]*$")
+
+
+class Graph:
+    """A container of nodes, name scopes and graph-wide settings.
+
+    Most code uses the default graph; ``with gd.Graph().as_default():`` builds
+    into a fresh one. ``seed`` seeds random ops (dropout, random initializers)
+    for sessions that do not pass their own.
+    """
+
+    def __init__(self, seed=None):
+        self.nodes = []
+        self._ids = itertools.count()
+        self._names = {}
+        self._scope = []
+        self._gradient_depth = 0
+        self._control_stack = []
+        self.seed = seed
+
+    def __repr__(self):
+        return f"<Graph with {len(self.nodes)} nodes>"
+
+    # -- building ------------------------------------------------------------
+    def add_node(self, op, inputs, attrs, out_types, name=None, control_inputs=()):
+        """Create and register a node; ``out_types`` is a list of (shape, dtype)."""
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                raise GraphError(f"{op.name}: input {t!r} is not a Tensor")
+            if t.graph is not self:
+                raise GraphError(f"{op.name}: input {t.name!r} belongs to another graph; "
+                                 "build every tensor of a computation in one graph")
+        full = self.unique_name(name or op.name)
+        controls = tuple(control_inputs) + tuple(
+            n for ctx in self._control_stack for n in ctx)
+        node = Node(self, op, inputs, attrs, full, out_types,
+                    self._gradient_depth > 0, controls)
+        self.nodes.append(node)
+        return node
+
+    def unique_name(self, base):
+        """Prefix with the current name scope and add a suffix if taken."""
+        if not _SCOPE_OK.match(base.replace("/", "")):
+            raise GraphError(f"invalid name {base!r}: use letters, digits, '_', '.', '-'")
+        scoped = "/".join(self._scope + [base])
+        count = self._names.get(scoped, 0)
+        self._names[scoped] = count + 1
+        return scoped if count == 0 else f"{scoped}_{count}"
+
+    @contextlib.contextmanager
+    def name_scope(self, name):
+        """Nodes created inside get names ``name/...`` (nestable)."""
+        if not name or not _SCOPE_OK.match(name):
+            raise GraphError(f"invalid name scope {name!r}")
+        # a scope name used twice at the same level gets a suffix, like TensorFlow
+        unique = self.unique_name(name).rsplit("/", 1)[-1]
+        self._scope.append(unique)
+        try:
+            yield "/".join(self._scope)
+        finally:
+            self._scope.pop()
+
+    @contextlib.contextmanager
+    def gradient_context(self):
+        """Nodes created inside are marked as gradient (backward-pass) nodes."""
+        self._gradient_depth += 1
+        try:
+            yield
+        finally:
+            self._gradient_depth -= 1
+
+    @contextlib.contextmanager
+    def control_dependencies(self, nodes):
+        """Nodes created inside run only after ``nodes`` (tensors or nodes)."""
+        self._control_stack.append(tuple(as_node(n) for n in nodes))
+        try:
+            yield
+        finally:
+            self._control_stack.pop()
+
+    @contextlib.contextmanager
+    def as_default(self):
+        """Make this graph the default graph inside the ``with`` block."""
+        _default.stack.append(self)
+        try:
+            yield self
+        finally:
+            _default.stack.pop()
+
+    # -- queries -------------------------------------------------------------
+    def get_node(self, name):
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise GraphError(f"no node named {name!r} in this graph")
+
+    def get_tensor(self, name):
+        node_name, _, idx = name.partition(":")
+        return self.get_node(node_name).outputs[int(idx or 0)]
+
+    def variables(self, trainable_only=False):
+        """The graph's variables in creation order."""
+        out = [n.outputs[0] for n in self.nodes if n.op.name == "variable"]
+        if trainable_only:
+            out = [v for v in out if v.trainable]
+        return out
+
+    def trainable_variables(self):
+        return self.variables(trainable_only=True)
+
+    def _repr_svg_(self):  # inline pictures in Jupyter
+        from .viz import render  # noqa: PLC0415 (optional feature, imported lazily)
+        return render(self, format="svg-inline")
+
+
+def as_node(x):
+    """A Tensor's producing node, or the node itself."""
+    if isinstance(x, Tensor):
+        return x.node
+    if isinstance(x, Node):
+        return x
+    raise GraphError(f"expected a Tensor or an op node, got {type(x).__name__}")
+
+
+class _DefaultGraphs(threading.local):
+    def __init__(self):
+        self.stack = []
+        self.base = Graph()
+
+
+_default = _DefaultGraphs()
+
+
+def get_default_graph():
+    """The graph new nodes go into (innermost ``as_default`` or the global one)."""
+    return _default.stack[-1] if _default.stack else _default.base
+
+
+def reset_default_graph():
+    """Replace the global default graph by an empty one (outside any as_default)."""
+    if _default.stack:
+        raise GraphError("reset_default_graph() inside a `with graph.as_default()` block")
+    _default.base = Graph()
+
+
+def name_scope(name):
+    """``with gd.name_scope("layer1"):`` prefixes names of nodes built inside."""
+    return get_default_graph().name_scope(name)
+
+
+def control_dependencies(nodes):
+    """``with gd.control_dependencies([a]):`` ops built inside run after ``a``."""
+    return get_default_graph().control_dependencies(nodes)
+
+
+def check_same_rank(op, tensors, rank):
+    for t in tensors:
+        if t.ndim != rank:
+            raise ShapeError(f"{op}: expected rank {rank}, got {t.name} with shape "
+                             f"{_shapes.fmt(t.shape)}")

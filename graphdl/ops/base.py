@@ -1,0 +1,128 @@
+"""How an op is defined, registered and applied.
+
+Every op is one :class:`OpDef` subclass instance that holds, side by side:
+
+1. ``infer``   — the shape and dtype rule, run at graph-build time;
+2. ``forward`` — the NumPy reference implementation (the executable definition);
+3. ``vjp``     — the gradient rule, written as graph-building code, so gradients
+   are graphs too (they render, compile and differentiate again);
+4. ``scalar``  — for elementwise ops, a scalar formula template compiled
+   backends can fuse into loops (``None`` elsewhere).
+
+``apply(op, inputs, **attrs)`` checks the inputs, runs ``infer`` and adds the
+node to the graph. Adding an op = writing one OpDef (and one op-table entry in
+``tests/optable``); nothing else has to change.
+"""
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..errors import DTypeError, GraphError, ShapeError
+from ..graph import Tensor, get_default_graph
+from ..shapes import fmt
+
+REGISTRY = {}
+
+
+class OpDef:
+    """Base class of op definitions. Subclasses set ``name`` and override rules."""
+
+    name = None
+    #: whether gradients can flow through this op (False: argmax, comparisons...)
+    differentiable = True
+    #: reads or writes session state or randomness: never merged, folded or pruned
+    stateful = False
+    #: elementwise scalar formula, e.g. "exp({0})"; used by compiled backends
+    scalar = None
+
+    def infer(self, *inputs, **attrs):
+        """Return a list of (shape, dtype), one per output. Raise ShapeError."""
+        raise NotImplementedError(self.name)
+
+    def forward(self, *arrays, **attrs):
+        """NumPy reference: arrays in, one array (or a tuple for several outputs) out."""
+        raise NotImplementedError(self.name)
+
+    def compute(self, ctx, node, arrays):
+        """Run the op in the reference backend; stateful ops override this."""
+        return self.forward(*arrays, **node.attrs)
+
+    def vjp(self, node, *grads):
+        """Given output cotangents (None = zero), return one per input (None = zero)."""
+        raise NotImplementedError(f"{self.name} defines no gradient rule")
+
+    def label(self, node):
+        """Short text for pictures: the op name and its key attributes."""
+        shown = {k: v for k, v in node.attrs.items() if not k.startswith("_")}
+        if not shown:
+            return self.name
+        return self.name + "\n" + ", ".join(f"{k}={_short(v)}" for k, v in shown.items())
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def _short(v):
+    if isinstance(v, np.ndarray):
+        return f"array{fmt(v.shape)}"
+    text = repr(v) if not isinstance(v, str) else v
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def register(cls):
+    """Class decorator: instantiate the op definition and record it by name."""
+    op = cls()
+    if op.name in REGISTRY:
+        raise GraphError(f"op {op.name!r} is defined twice")
+    REGISTRY[op.name] = op
+    return op
+
+
+def as_tensor(value, dtype=None, like=None):
+    """A Tensor for ``value``: tensors pass through, anything else becomes a constant.
+
+    ``like`` is a tensor whose dtype a bare Python number adopts (weak typing:
+    ``x * 2`` keeps ``x`` float64, ``labels + 1`` keeps labels int).
+    """
+    if isinstance(value, Tensor):
+        if dtype is not None and value.dtype != np.dtype(dtype):
+            raise GraphError(f"tensor {value.name!r} has dtype {value.dtype}, "
+                             f"expected {np.dtype(dtype)}")
+        return value
+    if hasattr(value, "_as_graph_tensor"):
+        return value._as_graph_tensor()
+    if dtype is None and like is not None and isinstance(value, (int, float, bool)) \
+            and not isinstance(value, bool):
+        if isinstance(value, int) or _dt.is_float(like.dtype):
+            dtype = like.dtype
+    from .sources import constant  # noqa: PLC0415 (sources imports this module)
+    graph = like.graph if like is not None else None
+    return constant(value, dtype=dtype, graph=graph)
+
+
+def apply(op, inputs, name=None, **attrs):
+    """Add one ``op`` node on ``inputs`` (tensors) to their graph; return its output(s)."""
+    if isinstance(op, str):
+        op = REGISTRY[op]
+    graph = inputs[0].graph if inputs else get_default_graph()
+    types = op.infer(*inputs, **attrs)
+    node = graph.add_node(op, inputs, attrs, types, name=name)
+    return node.outputs[0] if len(node.outputs) == 1 else node.outputs
+
+
+def describe(tensors, names=None):
+    """'x (3, 4) float32, y (4,) float32' — how errors name an op's inputs."""
+    return ", ".join(f"{names[i] + '=' if names else ''}{t.name!r} {fmt(t.shape)} {t.dtype}"
+                     for i, t in enumerate(tensors))
+
+
+def shape_error(op_name, message, tensors, names=None):
+    """A ShapeError naming the op, the problem and the inputs with their shapes."""
+    return ShapeError(f"{op_name}: {message} (inputs: {describe(tensors, names)})")
+
+
+def require_float(op_name, *tensors):
+    for t in tensors:
+        if not _dt.is_float(t.dtype):
+            raise DTypeError(f"{op_name}: expected a floating-point input, got "
+                             f"{t.name!r} with dtype {t.dtype}")

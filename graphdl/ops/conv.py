@@ -1,0 +1,369 @@
+"""Convolution and pooling over NCHW images (conv weights are OIHW).
+
+Every op here is written with two array helpers: ``_windows`` (a strided view
+giving each output pixel the window it sees, im2col without the copy) and its
+adjoint ``_fold`` (sum window values back onto the pixels they came from).
+Gradients are ops too, and because conv is bilinear and pooling is linear in
+the routed values, the gradient ops' own gradients are the forward ops again —
+so second derivatives work.
+
+Padding follows TensorFlow: ``"valid"`` (none), ``"same"`` (output size
+ceil(n / stride), the odd extra pixel padded after), or explicit amounts: an
+int, a pair (rows, cols), or a pair of pairs ((top, bottom), (left, right)).
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .. import dtypes as _dt
+from ..errors import GraphError
+from .base import OpDef, apply, as_tensor, register, require_float, shape_error
+
+__all__ = [
+    "avg_pool2d",
+    "conv2d",
+    "conv2d_backprop_filter",
+    "conv2d_backprop_input",
+    "max_pool2d",
+]
+
+
+# -- geometry -----------------------------------------------------------------------
+def _int_pair(value, what, op, minimum):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (value, value)
+    if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
+        raise GraphError(f"{op}: {what} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in value):
+        raise GraphError(f"{op}: {what} must be at least {minimum}, got {value!r}")
+    return tuple(int(v) for v in value)
+
+
+def _padding(padding, op):
+    """'valid' | 'same' | ((top, bottom), (left, right))."""
+    if isinstance(padding, str):
+        if padding.lower() in ("valid", "same"):
+            return padding.lower()
+        raise GraphError(f"{op}: padding must be 'valid', 'same', an int or a pair, "
+                         f"got {padding!r}")
+    if isinstance(padding, (tuple, list)) and len(padding) == 2 and all(
+            isinstance(p, (tuple, list)) for p in padding):
+        return tuple(_int_pair(p, "padding", op, 0) for p in padding)
+    return tuple((p, p) for p in _int_pair(padding, "padding", op, 0))
+
+
+def _pads(n, k, s, padding, axis):
+    """(before, after) padding of one spatial axis of size n."""
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        total = max((-(-n // s) - 1) * s + k - n, 0)  # output ceil(n / s)
+        return (total // 2, total - total // 2)
+    return padding[axis]
+
+
+def _geometry(hw, kernel, stride, padding):
+    """Pads per spatial axis and the output size (oh, ow); None where not known."""
+    pads, out = [], []
+    for axis in (0, 1):
+        n, k, s = hw[axis], kernel[axis], stride[axis]
+        if n is None or k is None:
+            pads.append(None)
+            out.append(None)
+            continue
+        p = _pads(n, k, s, padding, axis)
+        pads.append(p)
+        out.append((n + p[0] + p[1] - k) // s + 1)
+    return pads, out
+
+
+def _checked_geometry(op, x, kernel, stride, padding, others=()):
+    """Static output size; a ShapeError when the window does not fit."""
+    if x.ndim != 4:
+        raise shape_error(op, f"expected an NCHW input of rank 4, got rank {x.ndim}",
+                          [x, *others])
+    pads, out = _geometry(x.shape[2:], kernel, stride, padding)
+    if any(o is not None and o < 1 for o in out):
+        raise shape_error(op, f"the {kernel[0]}x{kernel[1]} window is larger than the "
+                          f"padded {x.shape[2]}x{x.shape[3]} input (pads {pads})",
+                          [x, *others])
+    return out
+
+
+def _pad(x, pads, value=0.0):
+    return np.pad(x, ((0, 0), (0, 0), *pads), constant_values=value)
+
+
+def _windows(xp, kernel, stride, out):
+    """(N, C, OH, OW, kh, kw) view of a padded input: the window of each output pixel."""
+    w = sliding_window_view(xp, tuple(kernel), axis=(2, 3))
+    return w[:, :, ::stride[0], ::stride[1]][:, :, :out[0], :out[1]]
+
+
+def _fold(cols, hw, stride, pads):
+    """Adjoint of ``_windows`` (then crop the padding): cols (N, C, OH, OW, kh, kw)
+    summed onto an (N, C, H, W) image. Loops over kernel offsets, not pixels."""
+    n, c, oh, ow, kh, kw = cols.shape
+    (t, b), (le, r) = pads
+    sh, sw = stride
+    img = np.zeros((n, c, hw[0] + t + b, hw[1] + le + r), cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            img[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += cols[..., i, j]
+    return img[:, :, t:t + hw[0], le:le + hw[1]]
+
+
+# -- convolution -------------------------------------------------------------------
+def _conv_attrs(stride, padding, op):
+    return {"stride": _int_pair(stride, "stride", op, 1), "padding": _padding(padding, op)}
+
+
+@register
+class Conv2D(OpDef):
+    """Cross-correlation of NCHW ``x`` with OIHW ``w``."""
+
+    name = "conv2d"
+
+    def infer(self, x, w, stride, padding):
+        require_float(self.name, x, w)
+        if w.ndim != 4:
+            raise shape_error(self.name, f"weights must be OIHW of rank 4, got rank {w.ndim}",
+                              [x, w], ["x", "w"])
+        out = _checked_geometry(self.name, x, w.shape[2:], stride, padding, [w])
+        if None not in (x.shape[1], w.shape[1]) and x.shape[1] != w.shape[1]:
+            raise shape_error(self.name, f"x has {x.shape[1]} input channels but w expects "
+                              f"{w.shape[1]}", [x, w], ["x", "w"])
+        return [((x.shape[0], w.shape[0], *out), _dt.result_dtype(x.dtype, w.dtype))]
+
+    def forward(self, x, w, stride, padding):
+        pads, out = _geometry(x.shape[2:], w.shape[2:], stride, padding)
+        cols = _windows(_pad(x, pads), w.shape[2:], stride, out)
+        return np.einsum("nchwij,ocij->nohw", cols, w, optimize=True)
+
+    def vjp(self, node, g):
+        x, w = node.inputs
+        return [lambda: apply(Conv2DBackpropInput, [g, w, x], **node.attrs),
+                lambda: apply(Conv2DBackpropFilter, [x, g, w], **node.attrs)]
+
+
+@register
+class Conv2DBackpropInput(OpDef):
+    """Gradient of conv2d w.r.t. its input: (g, w, x) -> shape of x (x gives the shape)."""
+
+    name = "conv2d_backprop_input"
+
+    def infer(self, g, w, x, stride, padding):
+        return [(x.shape, _dt.result_dtype(g.dtype, w.dtype))]
+
+    def forward(self, g, w, x, stride, padding):
+        pads, _ = _geometry(x.shape[2:], w.shape[2:], stride, padding)
+        cols = np.einsum("nohw,ocij->nchwij", g, w, optimize=True)
+        return _fold(cols, x.shape[2:], stride, pads)
+
+    def vjp(self, node, gg):
+        # linear in g (adjoint of conv2d(., w)) and in w: the rules are conv ops again
+        g, w, x = node.inputs
+        return [lambda: apply(Conv2D, [gg, w], **node.attrs),
+                lambda: apply(Conv2DBackpropFilter, [gg, g, w], **node.attrs), None]
+
+
+@register
+class Conv2DBackpropFilter(OpDef):
+    """Gradient of conv2d w.r.t. its weights: (x, g, w) -> shape of w (w gives the shape)."""
+
+    name = "conv2d_backprop_filter"
+
+    def infer(self, x, g, w, stride, padding):
+        return [(w.shape, _dt.result_dtype(x.dtype, g.dtype))]
+
+    def forward(self, x, g, w, stride, padding):
+        pads, out = _geometry(x.shape[2:], w.shape[2:], stride, padding)
+        cols = _windows(_pad(x, pads), w.shape[2:], stride, out)
+        return np.einsum("nchwij,nohw->ocij", cols, g, optimize=True)
+
+    def vjp(self, node, gw):
+        x, g, w = node.inputs
+        return [lambda: apply(Conv2DBackpropInput, [g, gw, x], **node.attrs),
+                lambda: apply(Conv2D, [x, gw], **node.attrs), None]
+
+
+def conv2d(x, w, stride=1, padding="valid", name=None):
+    """2-D cross-correlation (what deep-learning frameworks call convolution).
+
+    ``x``: (N, C, H, W); ``w``: (O, C, kh, kw). ``stride``: int or (sh, sw).
+    ``padding``: "valid", "same" (TensorFlow rule, also for stride > 1), an int,
+    a pair, or ((top, bottom), (left, right)). Shape: (N, O, OH, OW) with
+    OH = (H + pad_top + pad_bottom - kh) // sh + 1 ("same": ceil(H / sh)).
+    Gradient: ``conv2d_backprop_input`` for x and ``conv2d_backprop_filter`` for
+    w, whose own gradients are conv ops again (second order works).
+    """
+    x, w = as_tensor(x), as_tensor(w)
+    return apply(Conv2D, [x, w], name=name, **_conv_attrs(stride, padding, "conv2d"))
+
+
+def conv2d_backprop_input(g, w, x, stride=1, padding="valid", name=None):
+    """Gradient of ``conv2d(x, w, stride, padding)`` w.r.t. x for output cotangent ``g``.
+
+    ``g``: (N, O, OH, OW); ``x`` supplies only its (runtime) shape. Shape: x's.
+    Linear in g and w; gradient: conv2d(gg, w) for g and
+    conv2d_backprop_filter(gg, g, w) for w, none for x.
+    """
+    return apply(Conv2DBackpropInput, [as_tensor(g), as_tensor(w), as_tensor(x)], name=name,
+                 **_conv_attrs(stride, padding, "conv2d_backprop_input"))
+
+
+def conv2d_backprop_filter(x, g, w, stride=1, padding="valid", name=None):
+    """Gradient of ``conv2d(x, w, stride, padding)`` w.r.t. w for output cotangent ``g``.
+
+    ``w`` supplies only its (runtime) shape. Shape: w's. Linear in x and g;
+    gradient: conv2d_backprop_input(g, gw, x) for x and conv2d(x, gw) for g.
+    """
+    return apply(Conv2DBackpropFilter, [as_tensor(x), as_tensor(g), as_tensor(w)], name=name,
+                 **_conv_attrs(stride, padding, "conv2d_backprop_filter"))
+
+
+# -- pooling -----------------------------------------------------------------------
+def _pool_attrs(size, stride, padding, op):
+    size = _int_pair(size, "size", op, 1)
+    stride = size if stride is None else _int_pair(stride, "stride", op, 1)
+    padding = _padding(padding, op)
+    if isinstance(padding, tuple) and any(p >= k for pair, k in zip(padding, size)
+                                          for p in pair):
+        # a window made only of padding would have no max and nothing to average
+        raise GraphError(f"{op}: explicit padding {padding} must be smaller than the "
+                         f"window {size}")
+    return {"size": size, "stride": stride, "padding": padding}
+
+
+class _Pool(OpDef):
+    """Shared shape rule: (N, C, H, W) -> (N, C, OH, OW)."""
+
+    def infer(self, x, size, stride, padding):
+        require_float(self.name, x)
+        out = _checked_geometry(self.name, x, size, stride, padding)
+        return [((*x.shape[:2], *out), x.dtype)]
+
+
+def _argmax(x, size, stride, padding):
+    """Flat index (into kh*kw) of each window's max; padding never wins (-inf)."""
+    pads, out = _geometry(x.shape[2:], size, stride, padding)
+    cols = _windows(_pad(x, pads, -np.inf), size, stride, out)
+    return np.argmax(cols.reshape(*cols.shape[:4], -1), axis=-1), pads
+
+
+@register
+class MaxPool2D(_Pool):
+    """Max over each window."""
+
+    name = "max_pool2d"
+
+    def forward(self, x, size, stride, padding):
+        pads, out = _geometry(x.shape[2:], size, stride, padding)
+        return _windows(_pad(x, pads, -np.inf), size, stride, out).max(axis=(-2, -1))
+
+    def vjp(self, node, g):
+        return [apply(MaxPool2DBackprop, [node.inputs[0], g], **node.attrs)]
+
+
+@register
+class MaxPool2DBackprop(OpDef):
+    """(x, g) -> shape of x: each window's g routed to the argmax of x in that window."""
+
+    name = "max_pool2d_backprop"
+
+    def infer(self, x, g, size, stride, padding):
+        return [(x.shape, g.dtype)]
+
+    def forward(self, x, g, size, stride, padding):
+        idx, pads = _argmax(x, size, stride, padding)
+        hit = idx[..., None] == np.arange(size[0] * size[1])
+        cols = (hit * g[..., None]).astype(g.dtype).reshape(*g.shape, *size)
+        return _fold(cols, x.shape[2:], stride, pads)
+
+    def vjp(self, node, gg):
+        # piecewise constant in x (the routing); linear in g: its adjoint gathers gg
+        x = node.inputs[0]
+        return [None, apply(MaxPool2DGather, [x, gg], **node.attrs)]
+
+
+@register
+class MaxPool2DGather(_Pool):
+    """(x, v) -> pooled shape: v read at the argmax of x in each window."""
+
+    name = "max_pool2d_gather"
+
+    def infer(self, x, v, size, stride, padding):
+        return super().infer(x, size, stride, padding)
+
+    def forward(self, x, v, size, stride, padding):
+        idx, pads = _argmax(x, size, stride, padding)
+        out = idx.shape[2:]
+        cols = _windows(_pad(v, pads), size, stride, out).reshape(*idx.shape, -1)
+        return np.take_along_axis(cols, idx[..., None], axis=-1)[..., 0]
+
+    def vjp(self, node, g):
+        return [None, apply(MaxPool2DBackprop, [node.inputs[0], g], **node.attrs)]
+
+
+def _window_counts(hw, size, stride, padding):
+    """(OH, OW) number of real (non-padding) pixels in each window."""
+    pads, out = _geometry(hw, size, stride, padding)
+    ones = _pad(np.ones((1, 1, *hw)), pads)
+    return _windows(ones, size, stride, out).sum(axis=(-2, -1))[0, 0], pads
+
+
+@register
+class AvgPool2D(_Pool):
+    """Mean over each window's real pixels (padding is not counted)."""
+
+    name = "avg_pool2d"
+
+    def forward(self, x, size, stride, padding):
+        counts, pads = _window_counts(x.shape[2:], size, stride, padding)
+        sums = _windows(_pad(x, pads), size, stride, counts.shape).sum(axis=(-2, -1))
+        return (sums / counts).astype(x.dtype)
+
+    def vjp(self, node, g):
+        return [apply(AvgPool2DBackprop, [g, node.inputs[0]], **node.attrs)]
+
+
+@register
+class AvgPool2DBackprop(OpDef):
+    """(g, x) -> shape of x: each window's g / count spread over its pixels."""
+
+    name = "avg_pool2d_backprop"
+
+    def infer(self, g, x, size, stride, padding):
+        return [(x.shape, g.dtype)]
+
+    def forward(self, g, x, size, stride, padding):
+        counts, pads = _window_counts(x.shape[2:], size, stride, padding)
+        cols = np.broadcast_to((g / counts)[..., None, None], (*g.shape, *size))
+        return _fold(cols.astype(g.dtype), x.shape[2:], stride, pads)
+
+    def vjp(self, node, gg):
+        return [apply(AvgPool2D, [gg], **node.attrs), None]  # the adjoint of the adjoint
+
+
+def max_pool2d(x, size=2, stride=None, padding="valid", name=None):
+    """Max over ``size`` windows of NCHW ``x``, moved by ``stride`` (default: ``size``).
+
+    ``padding`` as for :func:`conv2d` (explicit pads must be smaller than the
+    window; padding never wins). Shape: (N, C, OH, OW) with the conv2d rule.
+    Gradient: g routed to each window's argmax (ties: the first); its own
+    gradient gathers at the argmax, so second order works.
+    """
+    x = as_tensor(x)
+    return apply(MaxPool2D, [x], name=name, **_pool_attrs(size, stride, padding, "max_pool2d"))
+
+
+def avg_pool2d(x, size=2, stride=None, padding="valid", name=None):
+    """Mean over ``size`` windows of NCHW ``x``, moved by ``stride`` (default: ``size``).
+
+    Padded pixels are not counted (TensorFlow's rule): border windows average
+    their real pixels only. Shape: (N, C, OH, OW) with the conv2d rule.
+    Gradient: g / count spread over each window (linear; second order works).
+    """
+    x = as_tensor(x)
+    return apply(AvgPool2D, [x], name=name, **_pool_attrs(size, stride, padding, "avg_pool2d"))

@@ -1,0 +1,80 @@
+"""Linear algebra: matmul (2-D and batched) and transpose."""
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..errors import ShapeError
+from ..shapes import broadcast_shapes
+from .base import OpDef, apply, as_tensor, register, shape_error
+
+
+@register
+class MatMul(OpDef):
+    """(..., n, k) @ (..., k, m) -> (..., n, m); batch axes broadcast like NumPy."""
+
+    name = "matmul"
+
+    def infer(self, a, b):
+        if a.ndim < 2 or b.ndim < 2:
+            raise shape_error("matmul", "both operands need at least 2 dimensions "
+                              "(reshape vectors to (n, 1) or (1, n))", [a, b])
+        k1, k2 = a.shape[-1], b.shape[-2]
+        if k1 is not None and k2 is not None and k1 != k2:
+            raise shape_error("matmul", f"inner dimensions differ ({k1} vs {k2})", [a, b])
+        try:
+            batch = broadcast_shapes(a.shape[:-2], b.shape[:-2], op="matmul")
+        except ShapeError as exc:
+            raise shape_error("matmul", "batch dimensions cannot be broadcast", [a, b]) \
+                from exc
+        return [(batch + (a.shape[-2], b.shape[-1]), _dt.result_dtype(a.dtype, b.dtype))]
+
+    def forward(self, a, b):
+        return np.matmul(a, b)
+
+    def vjp(self, node, g):
+        a, b = node.inputs
+        return [lambda: matmul(g, swap_last(b)), lambda: matmul(swap_last(a), g)]
+
+
+def matmul(a, b, name=None):
+    """Matrix product ``a @ b`` (2-D, or batched over leading axes with broadcasting).
+
+    Gradient: ``g @ bᵀ`` for a and ``aᵀ @ g`` for b (summed over broadcast batch axes).
+    """
+    return apply(MatMul, [as_tensor(a), as_tensor(b)], name=name)
+
+
+@register
+class Transpose(OpDef):
+    """Permute axes; ``perm[i]`` is the input axis that becomes output axis i."""
+
+    name = "transpose"
+
+    def infer(self, x, perm):
+        if sorted(perm) != list(range(x.ndim)):
+            raise shape_error("transpose", f"perm {list(perm)} is not a permutation of "
+                              f"the {x.ndim} axes", [x])
+        return [(tuple(x.shape[p] for p in perm), x.dtype)]
+
+    def forward(self, x, perm):
+        return np.transpose(x, perm)
+
+    def vjp(self, node, g):
+        return [transpose(g, tuple(np.argsort(node.attrs["perm"]).tolist()))]
+
+
+def transpose(x, axes=None, name=None):
+    """Permute axes like ``np.transpose`` (reverse them when ``axes`` is None)."""
+    x = as_tensor(x)
+    perm = tuple(reversed(range(x.ndim))) if axes is None else \
+        tuple(int(a) % max(x.ndim, 1) for a in axes)
+    if perm == tuple(range(x.ndim)) and axes is None:
+        return x
+    return apply(Transpose, [x], name=name, perm=perm)
+
+
+def swap_last(x):
+    """Swap the last two axes (the matrix transpose of a batch of matrices)."""
+    perm = list(range(x.ndim))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    return transpose(x, perm)

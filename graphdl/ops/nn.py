@@ -1,0 +1,224 @@
+"""Neural-network ops: softmax, log-softmax, cross-entropy losses and dropout.
+
+Softmax and log-softmax are dedicated ops (stable forward, compact gradient
+graphs); the losses are compositions of them, so their gradients — of any
+order — come from the rules of the ops they are made of.
+"""
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..errors import DTypeError, GraphError
+from ..graph import Tensor
+from ..shapes import fmt, normalize_axis
+from .base import OpDef, apply, as_tensor, register, require_float, shape_error
+from .elementwise import multiply, negative, softplus, subtract, where
+from .reduction import sum as reduce_sum
+
+__all__ = [
+    "dropout",
+    "log_softmax",
+    "sigmoid_cross_entropy",
+    "softmax",
+    "softmax_cross_entropy",
+    "sparse_softmax_cross_entropy",
+]
+
+
+def _shifted(x, axis):
+    """x minus its max along ``axis``: exp of it never overflows."""
+    return x - np.max(x, axis=axis, keepdims=True)
+
+
+class _SoftmaxBase(OpDef):
+    def infer(self, x, axis):
+        return [(x.shape, x.dtype)]
+
+    def label(self, node):
+        return f"{self.name}\naxis={node.attrs['axis']}"
+
+
+@register
+class Softmax(_SoftmaxBase):
+    """exp(x) / sum(exp(x)) along one axis."""
+
+    name = "softmax"
+
+    def forward(self, x, axis):
+        e = np.exp(_shifted(x, axis))
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+    def vjp(self, node, g):
+        # Jacobian diag(y) - y yᵀ applied to g, without forming it
+        y, axis = node.outputs[0], node.attrs["axis"]
+        return [y * (g - reduce_sum(g * y, axis, keepdims=True))]
+
+
+@register
+class LogSoftmax(_SoftmaxBase):
+    """x - log(sum(exp(x))) along one axis."""
+
+    name = "log_softmax"
+
+    def forward(self, x, axis):
+        z = _shifted(x, axis)
+        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+    def vjp(self, node, g):
+        x, axis = node.inputs[0], node.attrs["axis"]
+        return [g - softmax(x, axis) * reduce_sum(g, axis, keepdims=True)]
+
+
+def _softmax_like(op, x, axis, name):
+    x = as_tensor(x)
+    require_float(op.name, x)
+    if x.ndim == 0:
+        raise shape_error(op.name, "needs at least one axis", [x])
+    return apply(op, [x], name=name, axis=normalize_axis(axis, x.ndim, op.name))
+
+
+def softmax(x, axis=-1, name=None):
+    """exp(x) / sum(exp(x), axis), computed stably (the max is subtracted first).
+
+    Shape: same as ``x``. Gradient: y * (g - sum(g * y, axis)), a graph of
+    ordinary ops, so second derivatives work.
+    """
+    return _softmax_like(Softmax, x, axis, name)
+
+
+def log_softmax(x, axis=-1, name=None):
+    """x - logsumexp(x, axis), computed stably (no exp overflow, no log(0)).
+
+    Shape: same as ``x``. Gradient: g - softmax(x) * sum(g, axis).
+    """
+    return _softmax_like(LogSoftmax, x, axis, name)
+
+
+# -- losses ---------------------------------------------------------------------
+def _check_same_shape(op_name, a, b, names):
+    if a.ndim != b.ndim or any(p is not None and q is not None and p != q
+                               for p, q in zip(a.shape, b.shape)):
+        raise shape_error(op_name, "logits and labels must have the same shape",
+                          [a, b], names)
+
+
+def softmax_cross_entropy(logits, onehot_labels, axis=-1, name=None):
+    """Cross-entropy -sum(labels * log_softmax(logits), axis) per example.
+
+    ``onehot_labels`` are probabilities (one-hot or soft) with the shape of
+    ``logits``. Shape: ``logits`` without ``axis``. Computed from the logits
+    through a stable log-softmax. Gradient: (softmax(logits) * sum(labels) -
+    labels) * g for the logits (= softmax - labels for proper distributions)
+    and -log_softmax(logits) * g for the labels.
+    """
+    logits, labels = as_tensor(logits), as_tensor(onehot_labels)
+    require_float("softmax_cross_entropy", logits, labels)
+    _check_same_shape("softmax_cross_entropy", logits, labels, ["logits", "labels"])
+    axis = normalize_axis(axis, logits.ndim, "softmax_cross_entropy")
+    return negative(reduce_sum(labels * log_softmax(logits, axis), axis), name=name)
+
+
+@register
+class LabelOneHot(OpDef):
+    """Integer labels (...) -> one-hot rows shaped like ``like`` (..., C); checks range."""
+
+    name = "label_one_hot"
+    differentiable = False
+
+    def infer(self, labels, like):
+        return [(like.shape, like.dtype)]
+
+    def forward(self, labels, like):
+        depth = like.shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= depth):
+            bad = labels[(labels < 0) | (labels >= depth)]
+            raise GraphError(f"sparse_softmax_cross_entropy: label {int(bad[0])} is out of "
+                             f"range for {depth} classes")
+        return (labels[..., None] == np.arange(depth)).astype(like.dtype)
+
+
+def sparse_softmax_cross_entropy(logits, labels, name=None):
+    """Cross-entropy with integer class ``labels`` (N,) for ``logits`` (N, C).
+
+    Leading axes generalize: labels (...) with logits (..., C). Shape:
+    ``labels.shape``. Equals ``softmax_cross_entropy`` on the one-hot labels.
+    Gradient: (softmax(logits) - onehot(labels)) * g for the logits; labels
+    get none. Labels outside [0, C) raise at run time.
+    """
+    logits, labels = as_tensor(logits), as_tensor(labels)
+    require_float("sparse_softmax_cross_entropy", logits)
+    if not _dt.is_int(labels.dtype):
+        raise DTypeError(f"sparse_softmax_cross_entropy: labels must be integer class "
+                         f"indices, got {labels.name!r} with dtype {labels.dtype}")
+    lead = logits.shape[:-1]
+    if logits.ndim < 1 or labels.ndim != len(lead) or any(
+            p is not None and q is not None and p != q for p, q in zip(labels.shape, lead)):
+        raise shape_error("sparse_softmax_cross_entropy",
+                          "labels must have the shape of logits without its last (class) "
+                          "axis", [logits, labels], ["logits", "labels"])
+    onehot = apply(LabelOneHot, [labels, logits])
+    return negative(reduce_sum(onehot * log_softmax(logits, -1), -1), name=name)
+
+
+def sigmoid_cross_entropy(logits, labels, name=None):
+    """Elementwise binary cross-entropy of sigmoid(logits) against ``labels`` in [0, 1].
+
+    Computed stably as max(x, 0) - x * z + log1p(exp(-|x|)) (= softplus(x) - x*z).
+    Shape: same as ``logits`` (labels must match it). Gradient: (sigmoid(x) - z) * g
+    for the logits and -x * g for the labels.
+    """
+    logits = as_tensor(logits)
+    labels = as_tensor(labels, like=logits)
+    require_float("sigmoid_cross_entropy", logits, labels)
+    _check_same_shape("sigmoid_cross_entropy", logits, labels, ["logits", "labels"])
+    return subtract(softplus(logits), logits * labels, name=name)
+
+
+# -- dropout -----------------------------------------------------------------------
+@register
+class DropoutMask(OpDef):
+    """Random inverted-dropout mask shaped like ``x`` at run time: 0 with probability
+    ``rate``, else 1 / (1 - rate). Draws from the session's generator."""
+
+    name = "dropout_mask"
+    stateful = True  # a fresh draw on every run: never merged or folded
+
+    def infer(self, x, rate):
+        return [(x.shape, x.dtype)]
+
+    def compute(self, ctx, node, arrays):
+        x, rate = arrays[0], node.attrs["rate"]
+        keep = ctx.rng.random(x.shape) >= rate
+        return (keep / (1.0 - rate)).astype(x.dtype)
+
+    def vjp(self, node, g):
+        return [None]  # depends on x's shape only
+
+
+def dropout(x, rate, training=True, name=None):
+    """Inverted dropout: ``x * mask``, mask 0 with probability ``rate``, else 1/(1-rate).
+
+    The expected value of the output is ``x``, so nothing changes at inference.
+    ``training`` is a Python bool (False returns ``x`` itself) or a bool scalar
+    tensor (e.g. a placeholder) choosing at run time. Shape: same as ``x``.
+    Gradient: g * mask, with the same mask the forward pass drew in that run.
+    A session draws a new mask on every run; its seed makes the sequence repeat.
+    """
+    x = as_tensor(x)
+    require_float("dropout", x)
+    if not isinstance(rate, (int, float, np.floating)) or isinstance(rate, bool) \
+            or not 0.0 <= rate < 1.0:
+        raise GraphError(f"dropout: rate must be a Python number in [0, 1), got {rate!r}")
+    if isinstance(training, Tensor):
+        if training.dtype != _dt.bool_ or training.ndim != 0:
+            raise DTypeError(f"dropout: training must be a Python bool or a bool scalar "
+                             f"tensor, got {training.name!r} with dtype {training.dtype} and "
+                             f"shape {fmt(training.shape)}")
+    elif not training:
+        return x
+    if rate == 0:
+        return x  # nothing is dropped
+    mask = apply(DropoutMask, [x], rate=float(rate))
+    if isinstance(training, Tensor):
+        return where(training, x * mask, x, name=name)
+    return multiply(x, mask, name=name)

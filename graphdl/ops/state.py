@@ -1,0 +1,121 @@
+"""State ops: assign, assign_add, assign_sub, and group to run several at once.
+
+Semantics within one ``Session.run``: every read of a variable sees its value
+from the start of the run (reads are scheduled before the assignments that
+consume them); assignments take effect in graph order, each on the latest value.
+"""
+
+import numpy as np
+
+from ..errors import GraphError, ShapeError
+from ..graph import as_node, get_default_graph
+from ..shapes import broadcast_shapes, fmt
+from .base import OpDef, apply, as_tensor, register
+from .sources import Variable
+
+
+class _Assign(OpDef):
+    stateful = True
+    differentiable = False
+
+    def infer(self, var, value):
+        try:
+            shape = broadcast_shapes(var.shape, value.shape, op=self.name)
+        except ShapeError:
+            shape = None
+        if shape != var.shape:
+            raise ShapeError(f"{self.name}: value {value.name!r} with shape {fmt(value.shape)}"
+                             f" does not fit variable {var.name!r} with shape "
+                             f"{fmt(var.shape)}")
+        return [(var.shape, var.dtype)]
+
+    def compute(self, ctx, node, arrays):
+        var = node.inputs[0]
+        new = self.update(ctx.current_value(var), arrays[1]).astype(var.dtype)
+        ctx.write_variable(var, new)
+        return new
+
+    def label(self, node):
+        return f"{self.name}\n→ {node.inputs[0].name}"
+
+
+@register
+class Assign(_Assign):
+    """Set a variable to a new value; outputs the new value."""
+
+    name = "assign"
+
+    def update(self, old, value):
+        return np.broadcast_to(value, old.shape).copy()
+
+
+@register
+class AssignAdd(_Assign):
+    """Add to a variable in place; outputs the new value."""
+
+    name = "assign_add"
+
+    def update(self, old, value):
+        return old + value
+
+
+@register
+class AssignSub(_Assign):
+    """Subtract from a variable; outputs the new value."""
+
+    name = "assign_sub"
+
+    def update(self, old, value):
+        return old - value
+
+
+def _assign(op, var, value, name):
+    if not isinstance(var, Variable):
+        raise GraphError(f"{op.name}: target {getattr(var, 'name', var)!r} is not a "
+                         "gd.Variable")
+    value = as_tensor(value, like=var)
+    return apply(op, [var, value], name=name)
+
+
+def assign(var, value, name=None):
+    """An op that sets ``var`` to ``value`` when run; evaluates to the new value."""
+    return _assign(Assign, var, value, name)
+
+
+def assign_add(var, value, name=None):
+    """An op that does ``var += value`` when run; evaluates to the new value."""
+    return _assign(AssignAdd, var, value, name)
+
+
+def assign_sub(var, value, name=None):
+    """An op that does ``var -= value`` when run; evaluates to the new value."""
+    return _assign(AssignSub, var, value, name)
+
+
+@register
+class Group(OpDef):
+    """Runs its inputs (and control inputs); produces nothing."""
+
+    name = "group"
+    stateful = True
+    differentiable = False
+
+    def infer(self):
+        return []
+
+    def compute(self, ctx, node, arrays):
+        return ()
+
+
+def group(*ops, name=None):
+    """One op that runs every op or tensor in ``ops``: ``sess.run(gd.group(u1, u2))``.
+
+    Returns the group's node; fetching it runs the members and yields None.
+    """
+    if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
+        ops = tuple(ops[0])
+    if not ops:
+        raise GraphError("group() needs at least one op")
+    members = [as_node(o) for o in ops]
+    graph = members[0].graph if members else get_default_graph()
+    return graph.add_node(Group, [], {}, [], name=name or "group", control_inputs=members)

@@ -1,0 +1,125 @@
+"""Session: runs fetches of a graph with feeds, holding variable values.
+
+``Session(graph=None, backend="numpy", seed=None)``; ``sess.run(fetches,
+feed_dict)`` where ``fetches`` is a tensor, an op node, a tensor name, or a
+list/tuple/dict nesting of those. Programs are compiled once per (fetches,
+feeds) signature and cached, so a training loop compiles its step once.
+"""
+
+import numpy as np
+
+from .backends import get_backend
+from .backends.base import RunContext
+from .errors import FeedError, GraphError, NotInGraphError
+from .graph import Node, Tensor, get_default_graph
+from .program import Program
+from .shapes import compatible, fmt
+
+
+class Session:
+    """Executes parts of a graph; owns the values of its variables.
+
+    ``seed`` seeds variable initializers and random ops (dropout); when None
+    the graph's seed is used, and when that is None too, fresh entropy.
+    """
+
+    def __init__(self, graph=None, backend="numpy", seed=None):
+        self.graph = graph or get_default_graph()
+        self.backend = get_backend(backend)
+        seed = self.graph.seed if seed is None else seed
+        self._ctx = RunContext(np.random.default_rng(seed))
+        self._programs = {}
+        self._closed = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Release cached programs and variable values."""
+        self._programs.clear()
+        self._ctx.values.clear()
+        self._closed = True
+
+    def run(self, fetches, feed_dict=None):
+        """Evaluate ``fetches`` (same nesting comes back) given ``feed_dict``.
+
+        Variables are initialized on first use; assignment ops update them.
+        Errors: a missing, misshaped or mistyped feed, or a tensor from
+        another graph, raises a :class:`~graphdl.errors.GraphError` subclass.
+        """
+        if self._closed:
+            raise GraphError("this Session is closed")
+        flat = []
+        structure = self._flatten(fetches, flat)
+        feeds = self._check_feeds(feed_dict or {})
+        key = (tuple(id(f) for f in flat), tuple(sorted(id(t) for t in feeds)))
+        run = self._programs.get(key)
+        if run is None:
+            program = Program(flat, sorted(feeds, key=lambda t: (t.node.id, t.index)))
+            run = self._programs[key] = self.backend.compile(program)
+        values = run(self._ctx, feeds)
+        return self._unflatten(structure, iter(values))
+
+    # -- fetches ----------------------------------------------------------------
+    def _resolve(self, item):
+        if isinstance(item, str):
+            try:
+                return self.graph.get_tensor(item)
+            except GraphError:
+                return self.graph.get_node(item)
+        if isinstance(item, (Tensor, Node)):
+            if item.graph is not self.graph:
+                raise NotInGraphError(f"cannot fetch {item.name!r}: it belongs to another "
+                                      "graph than this session's")
+            return item
+        if hasattr(item, "_as_graph_tensor"):
+            return self._resolve(item._as_graph_tensor())
+        raise GraphError(f"cannot fetch {item!r} (type {type(item).__name__}); fetch "
+                         "tensors, ops, names, or lists/tuples/dicts of them")
+
+    def _flatten(self, fetches, flat):
+        if isinstance(fetches, dict):
+            return {k: self._flatten(v, flat) for k, v in fetches.items()}
+        if isinstance(fetches, (list, tuple)):
+            return type(fetches)(self._flatten(v, flat) for v in fetches)
+        flat.append(self._resolve(fetches))
+        return None
+
+    def _unflatten(self, structure, values):
+        if isinstance(structure, dict):
+            return {k: self._unflatten(v, values) for k, v in structure.items()}
+        if isinstance(structure, (list, tuple)):
+            return type(structure)(self._unflatten(v, values) for v in structure)
+        return next(values)
+
+    # -- feeds ------------------------------------------------------------------
+    def _check_feeds(self, feed_dict):
+        checked = {}
+        for key, value in feed_dict.items():
+            t = self._resolve(key)
+            if not isinstance(t, Tensor):
+                raise FeedError(f"cannot feed op {t.name!r}: feed tensors")
+            checked[t] = check_feed(t, value)
+        return checked
+
+
+def check_feed(t, value):
+    """A feed value as an array of t's dtype, or a FeedError naming t and the mismatch."""
+    what = "placeholder" if t.node.op.name == "placeholder" else "tensor"
+    arr = np.asarray(value)
+    if arr.dtype == object:
+        raise FeedError(f"feed for {what} {t.name!r}: cannot convert {type(value).__name__} "
+                        "to an array")
+    if arr.dtype != t.dtype:
+        if not np.can_cast(arr.dtype, t.dtype, casting="same_kind") or \
+                (arr.dtype.kind == "f" and t.dtype.kind in "iub"):
+            raise FeedError(f"feed for {what} {t.name!r}: expected dtype {t.dtype}, given "
+                            f"{arr.dtype} (which does not convert safely)")
+        arr = arr.astype(t.dtype)
+    if not compatible(t.shape, arr.shape):
+        raise FeedError(f"feed for {what} {t.name!r}: expected shape {fmt(t.shape)}, given "
+                        f"{fmt(arr.shape)}")
+    return arr

@@ -1,0 +1,64 @@
+"""Op-table entries for elementwise ops."""
+
+import numpy as np
+
+import graphdl as gd
+
+from . import OpInfo, distinct, off_zero, positive
+
+
+def _pairs(rng, a_pos=False, b_pos=False):
+    make_a = positive if a_pos else off_zero
+    make_b = positive if b_pos else off_zero
+    return [
+        (make_a(rng, (3, 4)), make_b(rng, (3, 4))),        # same shape
+        (make_a(rng, (2, 3, 5)), make_b(rng, (5,))),       # trailing broadcast
+        (make_a(rng, (4, 1)), make_b(rng, (1, 3))),        # both broadcast
+        (make_a(rng, (1, 7)), make_b(rng, ())),            # batch 1, scalar
+    ]
+
+
+def _singles(maker):
+    return lambda rng: [(maker(rng, (3, 5)),), (maker(rng, (1, 7)),), (maker(rng, (2, 3, 4)),)]
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+OPS = [
+    OpInfo("neg", lambda x: -x, lambda x: -x, _singles(off_zero)),
+    OpInfo("exp", gd.exp, np.exp, _singles(off_zero)),
+    OpInfo("log", gd.log, np.log, _singles(positive)),
+    OpInfo("sqrt", gd.sqrt, np.sqrt, _singles(positive)),
+    OpInfo("abs", gd.abs, np.abs, _singles(off_zero)),
+    OpInfo("sigmoid", gd.sigmoid, _sigmoid, _singles(lambda r, s: 4 * off_zero(r, s))),
+    OpInfo("tanh", gd.tanh, np.tanh, _singles(off_zero)),
+    OpInfo("relu", gd.relu, lambda x: np.where(x > 0, x, 0.0), _singles(off_zero),
+           second_order=False),
+    OpInfo("leaky_relu", lambda x: gd.leaky_relu(x, 0.1),
+           lambda x: np.where(x > 0, x, 0.1 * x), _singles(off_zero), second_order=False),
+    OpInfo("softplus", gd.softplus, lambda x: np.log(1 + np.exp(x)),
+           _singles(lambda r, s: 3 * off_zero(r, s))),
+    OpInfo("add", lambda a, b: a + b, np.add, _pairs),
+    OpInfo("sub", lambda a, b: a - b, np.subtract, _pairs),
+    OpInfo("mul", lambda a, b: a * b, np.multiply, _pairs),
+    OpInfo("div", lambda a, b: a / b, np.divide, lambda r: _pairs(r, b_pos=True)),
+    OpInfo("pow", lambda a, b: a ** b, np.power, lambda r: _pairs(r, a_pos=True)),
+    OpInfo("pow_const", lambda a: a ** 3.0, lambda a: a ** 3, _singles(off_zero)),
+    OpInfo("maximum", gd.maximum, np.maximum,
+           lambda r: [(distinct(r, (3, 4)), distinct(r, (3, 4)) + 0.01)]),
+    OpInfo("minimum", gd.minimum, np.minimum,
+           lambda r: [(distinct(r, (3, 4)), distinct(r, (4,)) + 0.01)]),
+    OpInfo("where", lambda a, b: gd.where(a > b, a, b * 2.0),
+           lambda a, b: np.where(a > b, a, b * 2.0), _pairs),
+    OpInfo("cast", lambda x: gd.cast(x, "float32") * 1.0, lambda x: x.astype(np.float32),
+           _singles(off_zero), grad=False),
+    OpInfo("less", lambda a, b: gd.cast(a < b, a.dtype), lambda a, b: (a < b) * 1.0,
+           _pairs, grad=False),
+    OpInfo("greater_equal", lambda a, b: gd.cast(a >= b, a.dtype),
+           lambda a, b: (a >= b) * 1.0, _pairs, grad=False),
+    OpInfo("equal", lambda a, b: gd.cast(gd.equal(a, b), a.dtype),
+           lambda a, b: (a == b) * 1.0, lambda r: [(np.array([1.0, 2.0, 3.0]),
+                                                    np.array([1.0, 0.0, 3.0]))], grad=False),
+]
