@@ -25,7 +25,7 @@ demo: setup
 	$(PY) examples/demo.py
 
 lint: setup
-	$(PY) -m ruff check graphdl tests examples bench
+	$(PY) -m ruff check .
 
 test: setup lint
 	$(PY) -m pytest -q tests

@@ -73,7 +73,8 @@ def render():
     lines += ["## Internal ops", "",
               "Built by gradient rules and helpers rather than called directly; they show",
               "up in backward pictures.", "", "| op | description |", "| --- | --- |"]
-    lines += [f"| `{op.name}` | {_doc(type(op))} |" for op in sorted(internal, key=lambda o: o.name)]
+    lines += [f"| `{op.name}` | {_doc(type(op))} |"
+              for op in sorted(internal, key=lambda o: o.name)]
     return "\n".join(lines) + "\n"
 
 

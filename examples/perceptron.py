@@ -29,7 +29,9 @@ def train_perceptron(targets, learning_rate=0.1, max_epochs=100, seed=0):
         train = gd.group(gd.assign_add(W, learning_rate * error * x),
                          gd.assign_add(b, learning_rate * error))
     sess = gd.Session(graph)
-    for epoch in range(1, max_epochs + 1):
+    epochs = 0
+    while epochs < max_epochs:
+        epochs += 1
         mistakes = 0
         for xi, yi in zip(INPUTS, targets):
             err, _ = sess.run([error, train], {x: xi, y: yi})
@@ -37,7 +39,7 @@ def train_perceptron(targets, learning_rate=0.1, max_epochs=100, seed=0):
         if mistakes == 0:
             break
     predictions = np.array([sess.run(o, {x: xi}) for xi in INPUTS])
-    return sess.run(W), float(sess.run(b)), epoch, predictions
+    return sess.run(W), float(sess.run(b)), epochs, predictions
 
 
 def main():
