@@ -18,8 +18,10 @@ from .errors import (
                      DTypeError,
                      FeedError,
                      GraphError,
+                     GraphvizNotFoundError,
                      NotDifferentiableError,
                      NotInGraphError,
+                     RenderError,
                      ShapeError,
 )
 from .gradcheck import GradientCheckError, check_gradients
@@ -74,5 +76,6 @@ from .ops.shape import *  # noqa: F403
 from .ops.sources import Initializer, Variable, constant, placeholder
 from .ops.state import assign, assign_add, assign_sub, group
 from .session import Session
+from .viz import render, to_svg
 
 __version__ = "0.1.0"

@@ -8,7 +8,8 @@ each op's ``vjp`` rule. Two things happen here, once, for every op:
   to the input's shape (``sum_to_like``), and cast to the input's dtype.
 
 New nodes are built inside ``graph.gradient_context()`` (so pictures can tell
-them apart) and under the name scope ``gradients``.
+them apart) and under the name scope ``gradients``, each rule's nodes in the
+forward node's own scope (``gradients/dense1/...``).
 """
 
 from . import dtypes as _dt
@@ -57,7 +58,7 @@ def gradients(ys, xs, grad_ys=None, unconnected="none", name="gradients"):
     between = _nodes_between(xs, ys)
     x_set = set(xs)
     grads = {}  # tensor -> list of cotangent tensors
-    with graph.gradient_context(), graph.name_scope(name):
+    with graph.gradient_context(), graph.name_scope(name) as root:
         for y, gy in zip(ys, grad_ys):
             seed = broadcast_like(as_tensor(1.0, dtype=y.dtype, like=y), y) \
                 if gy is None else as_tensor(gy, like=y)
@@ -68,14 +69,17 @@ def gradients(ys, xs, grad_ys=None, unconnected="none", name="gradients"):
             out_grads = [_total(grads.get(o)) for o in node.outputs]
             if all(g is None for g in out_grads) or not node.op.differentiable:
                 continue
-            in_grads = node.op.vjp(node, *out_grads)
+            # file the rule's nodes under the forward node's scope: gradients/dense1/...
+            with graph.enter_scope(f"{root}/{node.scope}"):
+                in_grads = node.op.vjp(node, *out_grads)
             for inp, g in zip(node.inputs, in_grads):
                 if g is None or inp.node not in between or not _dt.is_float(inp.dtype):
                     continue
-                g = g() if callable(g) else g
-                if g is None:
-                    continue
-                grads.setdefault(inp, []).append(_fit(g, inp))
+                with graph.enter_scope(f"{root}/{node.scope}"):
+                    g = g() if callable(g) else g
+                    if g is None:
+                        continue
+                    grads.setdefault(inp, []).append(_fit(g, inp))
         results = []
         for x in xs:
             g = _total(grads.get(x))

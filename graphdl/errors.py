@@ -33,3 +33,11 @@ class NotInGraphError(GraphError, KeyError):
 
 class NotDifferentiableError(GraphError):
     """A gradient was asked through an op that has none (argmax, comparisons...)."""
+
+
+class RenderError(GraphError):
+    """A picture could not be made: bad options, or Graphviz's ``dot`` failed."""
+
+
+class GraphvizNotFoundError(RenderError, FileNotFoundError):
+    """The Graphviz ``dot`` program is not installed (``format="dot"`` still works)."""

@@ -169,6 +169,20 @@ class Graph:
             self._scope.pop()
 
     @contextlib.contextmanager
+    def enter_scope(self, path):
+        """Re-enter the exact scope ``path`` ("a/b"), without making it unique.
+
+        ``gradients`` uses this to file each gradient node under the forward
+        node's scope (``gradients/dense1/...``), so pictures can cluster them.
+        """
+        saved = self._scope
+        self._scope = [p for p in path.split("/") if p]
+        try:
+            yield path
+        finally:
+            self._scope = saved
+
+    @contextlib.contextmanager
     def gradient_context(self):
         """Nodes created inside are marked as gradient (backward-pass) nodes."""
         self._gradient_depth += 1
@@ -217,8 +231,8 @@ class Graph:
         return self.variables(trainable_only=True)
 
     def _repr_svg_(self):  # inline pictures in Jupyter
-        from .viz import render  # noqa: PLC0415 (optional feature, imported lazily)
-        return render(self, format="svg-inline")
+        from .viz import to_svg  # noqa: PLC0415 (imported lazily: graph.py stays small)
+        return to_svg(self)
 
 
 def as_node(x):

@@ -1,0 +1,53 @@
+"""Pictures of graphs: ``gd.render`` turns a graph (or the part of it some tensors
+need) into Graphviz DOT and, with ``dot`` installed, SVG, PNG or PDF.
+
+Modules: ``select`` (which nodes, which view), ``scene`` (boxes, clusters,
+edges from the options), ``style`` (shapes, colours, labels), ``dot`` (DOT
+syntax), ``output`` (running Graphviz, atomic writes). See docs/rendering.md.
+"""
+
+from .dot import to_dot
+from .output import FORMATS, format_for, run_dot, write_atomic
+from .scene import build_scene
+from .select import VIEWS
+
+__all__ = ["render", "to_svg", "VIEWS", "FORMATS"]
+
+
+def render(what=None, path=None, format=None, view="all", depth=None, highlight=None,
+           groups=None, edge_labels=True, legend=True, rankdir="TB", title=None):
+    """Draw a graph, or what some tensors depend on; return the DOT source.
+
+    ``what``: a Tensor, a list/tuple/dict of tensors, or a Graph (default: the
+    default graph). Tensors draw their ancestors only.
+
+    ``path``: also write the picture there (atomically). ``format``: ``"svg"``,
+    ``"png"``, ``"pdf"`` or ``"dot"``; by default taken from the suffix of
+    ``path``. Every format but ``"dot"`` needs the Graphviz ``dot`` program and
+    raises :class:`~graphdl.errors.GraphvizNotFoundError` without it.
+
+    ``view``: ``"all"`` (forward and gradient nodes together), ``"forward"``,
+    ``"backward"`` (gradient nodes alone), or ``"both"`` (forward and backward
+    side by side). ``depth``: name scopes nested deeper than ``depth`` collapse
+    into one box each (``depth=0``: every top-level scope is one box).
+    ``highlight=(a, b)``: emphasise the nodes on the paths between tensors
+    ``a`` and ``b`` (how a loss depends on a parameter), dimming the rest.
+    ``groups``: ``{name: tensors}`` or a list of tensor lists to frame as
+    clusters (how compiler backends show fused kernels). ``edge_labels``: label
+    edges with shapes. ``legend``: add a key to the kinds of node drawn.
+    ``rankdir``: ``"TB"`` (top to bottom), ``"LR"``, ``"BT"`` or ``"RL"``.
+    ``title``: a caption above the picture.
+    """
+    scene = build_scene(what, view=view, depth=depth, highlight=highlight, groups=groups,
+                        edge_labels=edge_labels, legend=legend, rankdir=rankdir, title=title)
+    source = to_dot(scene)
+    if path is not None:
+        write_atomic(path, run_dot(source, format_for(path, format)))
+    elif format is not None:
+        format_for(None, format)  # still reject an unknown format
+    return source
+
+
+def to_svg(what=None, **options):
+    """The SVG text of ``render(what, **options)`` (for notebooks and web pages)."""
+    return run_dot(render(what, **options), "svg").decode("utf-8")

@@ -1,0 +1,79 @@
+"""Writing a :class:`~graphdl.viz.scene.Scene` as Graphviz DOT text.
+
+Kept separate from the scene so the layout rules and the syntax do not mix:
+this module only knows how to quote values and nest ``subgraph cluster_*``
+blocks.
+"""
+
+import re
+
+from . import style
+
+_HTML = re.compile(r"^<.*>$", re.S)
+
+
+def quote(value):
+    """A DOT attribute value: HTML-like labels stay raw, everything else is quoted."""
+    text = str(value)
+    if _HTML.match(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def attr_list(attrs):
+    items = [f"{k}={quote(v)}" for k, v in attrs.items() if not k.startswith("_")]
+    return f" [{', '.join(items)}]" if items else ""
+
+
+def to_dot(scene, name="graphdl"):
+    """DOT source for ``scene``."""
+    lines = [f"digraph {quote(name)} {{"]
+    lines += [f"  {k}={quote(v)};" for k, v in scene.graph_attrs.items()]
+    lines.append(f"  node{attr_list({'fontname': style.FONT, 'fontsize': '10'})};")
+    edge_defaults = {"fontname": style.FONT, "fontsize": "8", "arrowsize": "0.6",
+                     "fontcolor": "#475569"}
+    lines.append(f"  edge{attr_list(edge_defaults)};")
+
+    children = {}
+    for key in scene.clusters:
+        children.setdefault(key[:-1], []).append(key)
+    boxes_in = {}
+    for box in scene.boxes.values():
+        boxes_in.setdefault(box.cluster, []).append(box)
+    ids = {key: i for i, key in enumerate(scene.clusters)}
+
+    def emit(key, indent):
+        pad = "  " * indent
+        for box in boxes_in.get(key, []):
+            lines.append(f"{pad}{box.id}{attr_list(box.attrs)};")
+        for child in children.get(key, []):
+            lines.append(f"{pad}subgraph cluster_{ids[child]} {{")
+            lines.extend(f"{pad}  {k}={quote(v)};" for k, v in scene.clusters[child].attrs.items())
+            emit(child, indent + 1)
+            lines.append(f"{pad}}}")
+
+    emit((), 1)
+    for edge in scene.edges:
+        lines.append(f"  {edge.src} -> {edge.dst}{attr_list(edge.attrs)};")
+    if scene.legend:
+        lines += _legend(scene.legend)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _legend(entries):
+    """A small framed row of sample nodes, one per kind drawn in the picture."""
+    frame = {"label": "legend", "style": "rounded,dashed", "color": style.DIM_LINE,
+             "fontsize": "9", "fontcolor": style.DIM_TEXT}
+    lines = ["  subgraph cluster_legend {"]
+    lines += [f"    {k}={quote(v)};" for k, v in frame.items()]
+    ids = []
+    for i, (kind, gradient, text) in enumerate(entries):
+        attrs = style.node_attrs(kind, gradient)
+        attrs.update(label=text, fontsize="8", tooltip=f"legend: {text}")
+        ids.append(f"legend_{i}")
+        lines.append(f"    legend_{i}{attr_list(attrs)};")
+    lines.append("    {rank=same; " + "; ".join(ids) + ";}")
+    lines += [f"    {a} -> {b} [style=invis];" for a, b in zip(ids, ids[1:])]
+    lines.append("  }")
+    return lines

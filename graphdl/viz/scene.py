@@ -1,0 +1,218 @@
+"""From the nodes to draw to a *scene*: boxes, nested clusters and edges.
+
+The scene is plain data (no Graphviz yet), built in one place from the render
+options, so each rule is easy to find:
+
+* a graph node becomes a **box**; nodes in a name scope deeper than ``depth``
+  merge into one box per scope (``collapsed``);
+* name scopes become **clusters** (nested like the names); in the ``both`` view
+  everything sits inside a ``forward`` or ``backward`` frame;
+* ``groups`` (e.g. the fused kernels a compiler backend made) become clusters of
+  their own, taking precedence over scopes;
+* an input produced outside the picture (a forward value read by the backward
+  view) becomes a small dotted **reference** box;
+* **edges** carry the tensor's shape, and its dtype when not float32.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+from ..errors import RenderError
+from . import style
+from .select import as_nodes, path_nodes, select
+
+
+@dataclass
+class Box:
+    """One drawn node: a graph node, a collapsed scope, or a reference."""
+
+    id: str
+    attrs: dict
+    cluster: tuple  # key of the innermost cluster holding it, () = top level
+    members: list = field(default_factory=list)  # graph nodes behind the box
+    gradient: bool = False
+    kind: str = "op"
+
+
+@dataclass
+class Cluster:
+    key: tuple
+    attrs: dict
+
+
+@dataclass
+class Edge:
+    src: str
+    dst: str
+    attrs: dict
+
+
+@dataclass
+class Scene:
+    graph_attrs: dict
+    boxes: dict  # id -> Box, in drawing order
+    clusters: dict  # key -> Cluster
+    edges: list
+    legend: list  # (kind, gradient, text) entries to draw
+
+
+def build_scene(what, view="all", depth=None, highlight=None, groups=None,
+                edge_labels=True, legend=True, rankdir="TB", title=None):
+    """Everything ``render`` draws, as a :class:`Scene`."""
+    graph, nodes = select(what, view)
+    if depth is not None and (not isinstance(depth, int) or depth < 0):
+        raise RenderError(f"render: depth must be a non-negative int or None, got {depth!r}")
+    if rankdir not in ("TB", "LR", "BT", "RL"):
+        raise RenderError(f"render: rankdir must be TB, LR, BT or RL, got {rankdir!r}")
+    shown = set(nodes)
+    group_of = _groups(graph, groups)
+    on_path = None
+    if highlight is not None:
+        if not isinstance(highlight, (tuple, list)) or len(highlight) != 2:
+            raise RenderError("render: highlight must be a pair (from_tensor, to_tensor)")
+        on_path = path_nodes(graph, *highlight)
+
+    def part(node):
+        return ("@backward" if node.is_gradient else "@forward",) if view == "both" else ()
+
+    boxes, box_of = {}, {}
+    for n in nodes:
+        box = _box_for(n, part(n), group_of, depth, boxes)
+        box.members.append(n)
+        box_of[n] = box
+
+    edges, seen = [], set()
+    for n in nodes:
+        dst = box_of[n]
+        for t in n.inputs:
+            src = box_of.get(t.node)
+            if src is None or (view == "both" and part(t.node) != part(n)):
+                src = _reference(t, part(n), boxes)
+            if src is dst or (src.id, dst.id, t) in seen:
+                continue
+            seen.add((src.id, dst.id, t))
+            attrs = {"color": style.GRADIENT_EDGE if n.is_gradient else style.EDGE}
+            if edge_labels:
+                attrs["label"] = style.tensor_text(t)
+            if on_path is not None:
+                _highlight_edge(attrs, t.node in on_path and n in on_path)
+            edges.append(Edge(src.id, dst.id, attrs))
+        for c in n.control_inputs:
+            if c in shown and box_of[c] is not dst:
+                attrs = {"style": "dashed", "color": style.CONTROL_EDGE, "arrowhead": "odot"}
+                if on_path is not None:
+                    _highlight_edge(attrs, False)
+                edges.append(Edge(box_of[c].id, dst.id, attrs))
+
+    for box in boxes.values():
+        _finish_box(box, on_path)
+    clusters = _clusters(boxes, group_of)
+    graph_attrs = {"rankdir": rankdir, "fontname": style.FONT, "nodesep": "0.3",
+                   "ranksep": "0.35", "newrank": "true"}
+    if title:
+        graph_attrs.update(label=title, labelloc="t", fontsize="14")
+    kinds = {b.kind for b in boxes.values()}
+    any_gradient = any(b.gradient for b in boxes.values())
+    entries = [(kind, gradient, text) for kind, gradient, text in style.LEGEND
+               if (any_gradient if gradient else kind in kinds)] if legend else []
+    return Scene(graph_attrs, boxes, clusters, edges, entries)
+
+
+def _groups(graph, groups):
+    """{node: group name} from ``groups`` (a dict name -> tensors, or a list of lists)."""
+    if groups is None:
+        return {}
+    if not isinstance(groups, dict):
+        groups = {f"group {i}": members for i, members in enumerate(groups)}
+    group_of = {}
+    for name, members in groups.items():
+        for n in as_nodes(members, f"group {name!r}"):
+            if n.graph is not graph:
+                raise RenderError(f"render: group {name!r} holds {n.name!r} from another graph")
+            if n in group_of and group_of[n] != name:
+                raise RenderError(f"render: {n.name!r} is in two groups: "
+                                  f"{group_of[n]!r} and {name!r}")
+            group_of[n] = str(name)
+    return group_of
+
+
+def _box_for(node, prefix, group_of, depth, boxes):
+    """The box ``node`` is drawn in (created on first use)."""
+    if node in group_of:
+        box = Box(f"n{node.id}", {}, prefix + ("@group:" + group_of[node],))
+    else:
+        parts = tuple(node.scope.split("/")) if node.scope else ()
+        if depth is None or len(parts) <= depth:
+            box = Box(f"n{node.id}", {}, prefix + parts)
+        else:  # below the depth: one box for the whole scope
+            scope = "/".join(parts[:depth + 1])
+            key = f"{prefix}{scope}{node.is_gradient}"
+            box = Box("s" + hashlib.sha1(key.encode()).hexdigest()[:10], {},
+                      prefix + parts[:depth], kind="scope")
+            box.attrs["_scope"] = scope
+    box.gradient = node.is_gradient
+    if box.kind != "scope":
+        box.kind = style.kind_of(node)
+    return boxes.setdefault(box.id, box)
+
+
+def _reference(tensor, prefix, boxes):
+    """A dotted box standing for a value computed outside this picture."""
+    box_id = f"x{tensor.node.id}_{tensor.index}" + "".join(p.strip("@")[:1] for p in prefix)
+    if box_id not in boxes:
+        boxes[box_id] = Box(box_id, {}, prefix, [tensor.node], kind="external")
+        boxes[box_id].attrs["_tensor"] = tensor
+    return boxes[box_id]
+
+
+def _finish_box(box, on_path):
+    """Set the style and label of a box from its kind and members."""
+    extra = box.attrs
+    attrs = style.node_attrs(box.kind, box.gradient)
+    if box.kind == "scope":
+        attrs["label"] = style.scope_label(extra["_scope"], box.members)
+        attrs["tooltip"] = f"{extra['_scope']}: {len(box.members)} nodes (collapsed)"
+    elif box.kind == "external":
+        t = extra["_tensor"]
+        attrs["label"] = style.html_label(t.name, [style.tensor_text(t)], bold=False)
+        attrs["tooltip"] = f"{t.name}: computed outside this view"
+    else:
+        node = box.members[0]
+        attrs["label"] = style.node_label(node)
+        attrs["tooltip"] = style.node_tooltip(node)
+    if on_path is not None:
+        if any(n in on_path for n in box.members):
+            attrs.update(penwidth="2.5", color=style.HIGHLIGHT)
+        else:
+            style.dim(attrs)
+    box.attrs = attrs
+
+
+def _highlight_edge(attrs, on):
+    if on:
+        attrs.update(color=style.HIGHLIGHT, penwidth="2.5", fontcolor=style.HIGHLIGHT)
+    else:
+        attrs.update(color=style.DIM_LINE, fontcolor=style.DIM_TEXT)
+
+
+def _clusters(boxes, group_of):
+    """Every cluster key used by a box (and their parents), with its style."""
+    keys = {}  # in order of first use, parents first: forward frames before backward
+    for box in boxes.values():
+        for i in range(1, len(box.cluster) + 1):
+            keys.setdefault(box.cluster[:i], None)
+    clusters = {}
+    for key in keys:
+        inside = [b for b in boxes.values() if b.cluster[:len(key)] == key
+                  and b.kind != "external"]
+        last = key[-1]
+        if last in ("@forward", "@backward"):
+            attrs = dict(style.PASS_CLUSTERS[last[1:]])
+        elif last.startswith("@group:"):
+            attrs = dict(style.GROUP_CLUSTER, label=last[len("@group:"):])
+        else:
+            gradient = bool(inside) and all(b.gradient for b in inside)
+            attrs = dict(style.GRADIENT_CLUSTER if gradient else style.CLUSTER, label=last)
+            attrs["tooltip"] = "/".join(k for k in key if not k.startswith("@"))
+        clusters[key] = Cluster(key, attrs)
+    return clusters
