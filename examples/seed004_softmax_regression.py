@@ -17,8 +17,8 @@ W_INIT = np.array([[1.3, 1.0], [1.35, -1.1]], dtype="float32")  # rows: classes
 LEARNING_RATE = 0.1
 
 
-def one_step():
-    """Return (z of x1, per-example ∂L/∂b1, new b) after one gradient step."""
+def build_graph():
+    """The slides' graph: returns (graph, dict of its named tensors)."""
     graph = gd.Graph()
     with graph.as_default():
         x = gd.placeholder((None, 2), name="x")
@@ -27,14 +27,21 @@ def one_step():
         b = gd.Variable(np.zeros(2, "float32"), name="b")
         z = x @ gd.transpose(W) + b  # z = W x + b for each example (row)
         per_example = gd.softmax_cross_entropy(z, y)
-        J = gd.mean(per_example)  # J(θ) = 1/m Σ L(y, ŷ)
+        J = gd.mean(per_example, name="J")  # J(θ) = 1/m Σ L(y, ŷ)
         # ∂L_i/∂b for each example i separately: rows of ∂L_i/∂z (b is added per row)
         dL_dz = gd.gradients(gd.sum(per_example), z)
         (dJ_db,) = gd.gradients(J, [b])
-        step = gd.assign_sub(b, LEARNING_RATE * dJ_db)
+        step = gd.assign_sub(b, LEARNING_RATE * dJ_db, name="update_b")
+    return graph, dict(x=x, y=y, W=W, b=b, z=z, J=J, dL_dz=dL_dz, dJ_db=dJ_db, step=step)
+
+
+def one_step():
+    """Return (z of x1, per-example ∂L/∂b1, new b) after one gradient step."""
+    graph, t = build_graph()
     sess = gd.Session(graph)
-    z_val, per_b1 = sess.run([z, dL_dz[:, 0]], {x: X, y: Y})
-    new_b = sess.run(step, {x: X, y: Y})
+    feed = {t["x"]: X, t["y"]: Y}
+    z_val, per_b1 = sess.run([t["z"], t["dL_dz"][:, 0]], feed)
+    new_b = sess.run(t["step"], feed)
     return z_val[0], per_b1, new_b
 
 

@@ -59,6 +59,8 @@ class Constant(OpDef):
 
     def label(self, node):
         v = node.attrs["value"]
+        if v.ndim == 0:  # "1", "0.1", not numpy's "1."
+            return f"{v.item():.4g}"
         if v.size <= 4:
             return np.array2string(v, precision=4, separator=",").replace("\n", "")
         return f"const {fmt(v.shape)}"

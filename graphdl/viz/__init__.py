@@ -31,7 +31,8 @@ def render(what=None, path=None, format=None, view="all", depth=None, highlight=
     side by side). ``depth``: name scopes nested deeper than ``depth`` collapse
     into one box each (``depth=0``: every top-level scope is one box).
     ``highlight=(a, b)``: emphasise the nodes on the paths between tensors
-    ``a`` and ``b`` (how a loss depends on a parameter), dimming the rest.
+    ``a`` and ``b`` (how a loss depends on a parameter), dimming the rest;
+    ``highlight=t``: emphasise everything ``t`` depends on (how it is computed).
     ``groups``: ``{name: tensors}`` or a list of tensor lists to frame as
     clusters (how compiler backends show fused kernels). ``edge_labels``: label
     edges with shapes. ``legend``: add a key to the kinds of node drawn.

@@ -18,8 +18,9 @@ import hashlib
 from dataclasses import dataclass, field
 
 from ..errors import RenderError
+from ..graph import Node, Tensor
 from . import style
-from .select import as_nodes, path_nodes, select
+from .select import ancestors, as_nodes, path_nodes, select
 
 
 @dataclass
@@ -67,9 +68,12 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
     shown = set(nodes)
     group_of = _groups(graph, groups)
     on_path = None
-    if highlight is not None:
+    if isinstance(highlight, (Tensor, Node)):  # one tensor: everything it depends on
+        on_path = ancestors(as_nodes(highlight, "highlight"))
+    elif highlight is not None:
         if not isinstance(highlight, (tuple, list)) or len(highlight) != 2:
-            raise RenderError("render: highlight must be a pair (from_tensor, to_tensor)")
+            raise RenderError("render: highlight must be a tensor or a pair "
+                              "(from_tensor, to_tensor)")
         on_path = path_nodes(graph, *highlight)
 
     def part(node):
@@ -111,7 +115,8 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
                    "ranksep": "0.35", "newrank": "true"}
     if title:
         graph_attrs.update(label=title, labelloc="t", fontsize="14")
-    kinds = {b.kind for b in boxes.values()}
+    # gradient boxes are all keyed by the one "gradient op" entry
+    kinds = {b.kind for b in boxes.values() if not b.gradient or b.kind == "scope"}
     any_gradient = any(b.gradient for b in boxes.values())
     entries = [(kind, gradient, text) for kind, gradient, text in style.LEGEND
                if (any_gradient if gradient else kind in kinds)] if legend else []

@@ -105,7 +105,7 @@ def dtype_suffix(dtype):
 
 def tensor_text(tensor):
     """An edge label: the shape, the dtype when not float32, the output index if several."""
-    text = fmt(tensor.shape) + dtype_suffix(tensor.dtype)
+    text = (fmt(tensor.shape) if tensor.shape else "scalar") + dtype_suffix(tensor.dtype)
     return f"[{tensor.index}] {text}" if len(tensor.node.outputs) > 1 else text
 
 

@@ -1,0 +1,134 @@
+"""The ``graphdl`` command: ``graphdl render SCRIPT.py:FUNCTION -o out.svg``.
+
+``FUNCTION`` is called with no arguments while a fresh graph is the default
+graph. It may return a Graph, a tensor, a list/tuple/dict of tensors (their
+ancestors are drawn), a tuple holding a Graph (that graph is drawn), or
+nothing (the graph it built is drawn). ``SCRIPT.py`` may also be an importable
+module name (``mypkg.models:build``).
+"""
+
+import argparse
+import contextlib
+import importlib
+import runpy
+import sys
+from pathlib import Path
+
+from .errors import GraphError
+from .graph import Graph
+from .viz import FORMATS, VIEWS, render
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="graphdl", description="graphdl command-line tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("render", help="draw the graph a Python function builds",
+                       description="Draw the graph built by FUNCTION in SCRIPT.py (or in an "
+                                   "importable module) with Graphviz.")
+    r.add_argument("target", metavar="SCRIPT.py:FUNCTION",
+                   help="a script path or module name, a colon, and a function name")
+    r.add_argument("-o", "--output", metavar="PATH",
+                   help="the file to write (format from its suffix); default: DOT on stdout")
+    r.add_argument("--format", choices=FORMATS, help="svg, png, pdf or dot")
+    r.add_argument("--view", choices=VIEWS, default="all",
+                   help="which nodes: all (default), forward, backward, both (side by side)")
+    r.add_argument("--backward", action="store_const", const="backward", dest="view",
+                   help="same as --view backward: the gradient graph alone")
+    r.add_argument("--depth", type=int, metavar="N",
+                   help="collapse name scopes nested deeper than N into one box each")
+    r.add_argument("--highlight", nargs="+", metavar="NAME",
+                   help="two tensor names: emphasise the paths between them (e.g. b1 loss); "
+                        "one name: emphasise everything it depends on")
+    r.add_argument("--rankdir", choices=("TB", "LR", "BT", "RL"), default="TB")
+    r.add_argument("--title", help="a caption above the picture")
+    r.add_argument("--no-edge-labels", action="store_false", dest="edge_labels",
+                   help="do not label edges with shapes")
+    r.add_argument("--no-legend", action="store_false", dest="legend", help="omit the legend")
+    return parser
+
+
+def load_function(target):
+    """The callable named by 'path/to/script.py:func' or 'package.module:func'."""
+    source, sep, func_name = target.rpartition(":")
+    if not sep or not source or not func_name:
+        raise GraphError(f"expected SCRIPT.py:FUNCTION, got {target!r}")
+    if source.endswith(".py") or Path(source).is_file():
+        path = Path(source)
+        if not path.is_file():
+            raise GraphError(f"no such script: {source}")
+        sys.path.insert(0, str(path.resolve().parent))  # as `python script.py` would
+        namespace = runpy.run_path(str(path), run_name="__graphdl_render__")
+    else:
+        try:
+            namespace = vars(importlib.import_module(source))
+        except ImportError as exc:
+            raise GraphError(f"cannot import module {source!r}: {exc}") from exc
+    func = namespace.get(func_name)
+    if not callable(func):
+        raise GraphError(f"{source} has no function {func_name!r}")
+    return func
+
+
+def build_target(func):
+    """Call ``func`` in a fresh default graph; return what to draw and its graph."""
+    graph = Graph()
+    # the function's prints must not mix with DOT written to stdout
+    with graph.as_default(), contextlib.redirect_stdout(sys.stderr):
+        result = func()
+    if result is None:
+        if not graph.nodes:
+            raise GraphError(f"{func.__name__}() returned nothing and built nothing in the "
+                             "default graph; return the graph or the tensors to draw")
+        return graph, graph
+    if isinstance(result, (tuple, list)):
+        graphs = [r for r in result if isinstance(r, Graph)]
+        if graphs:
+            return graphs[0], graphs[0]
+    if isinstance(result, Graph):
+        return result, result
+    return result, None
+
+
+def _tensor(graph, name):
+    try:
+        return graph.get_tensor(name)
+    except GraphError as exc:
+        raise GraphError(f"--highlight: {exc}") from exc
+
+
+def render_command(args):
+    what, graph = build_target(load_function(args.target))
+    highlight = None
+    if args.highlight:
+        if graph is None:
+            from .viz.select import graph_and_roots  # noqa: PLC0415
+            graph = graph_and_roots(what)[0]
+        if len(args.highlight) > 2:
+            raise GraphError("--highlight takes one or two tensor names")
+        found = [_tensor(graph, name) for name in args.highlight]
+        highlight = found[0] if len(found) == 1 else tuple(found)
+    options = dict(view=args.view, depth=args.depth, highlight=highlight,
+                   edge_labels=args.edge_labels, legend=args.legend, rankdir=args.rankdir,
+                   title=args.title)
+    if args.output is None:
+        if args.format not in (None, "dot"):
+            raise GraphError("--format other than dot needs -o PATH")
+        sys.stdout.write(render(what, **options))
+        return
+    render(what, path=args.output, format=args.format, **options)
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "render":
+            render_command(args)
+    except GraphError as exc:
+        print(f"graphdl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
