@@ -58,7 +58,7 @@ def gradients(ys, xs, grad_ys=None, unconnected="none", name="gradients"):
     between = _nodes_between(xs, ys)
     x_set = set(xs)
     grads = {}  # tensor -> list of cotangent tensors
-    with graph.gradient_context(), graph.name_scope(name) as root:
+    with graph.gradient_context(ys), graph.name_scope(name) as root:
         for y, gy in zip(ys, grad_ys):
             seed = broadcast_like(as_tensor(1.0, dtype=y.dtype, like=y), y) \
                 if gy is None else as_tensor(gy, like=y)

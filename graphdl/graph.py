@@ -83,14 +83,16 @@ class Tensor:
 class Node:
     """One op application in a graph. Build nodes with :meth:`Graph.add_node`."""
 
-    def __init__(self, graph, op, inputs, attrs, name, out_types, is_gradient, control_inputs):
+    def __init__(self, graph, op, inputs, attrs, name, out_types, gradient_of, control_inputs):
         self.graph = graph
         self.op = op
         self.inputs = tuple(inputs)
         self.attrs = dict(attrs)
         self.name = name
         self.scope = name.rsplit("/", 1)[0] if "/" in name else ""
-        self.is_gradient = is_gradient
+        #: for nodes built by ``gd.gradients``: the ys being differentiated, else None
+        self.gradient_of = gradient_of
+        self.is_gradient = gradient_of is not None
         self.control_inputs = tuple(control_inputs)
         self.id = next(graph._ids)
         self.outputs = tuple(Tensor(self, i, s, d) for i, (s, d) in enumerate(out_types))
@@ -122,7 +124,7 @@ class Graph:
         self._ids = itertools.count()
         self._names = {}
         self._scope = []
-        self._gradient_depth = 0
+        self._gradient_of = []  # stack of the ys of the gradients() calls being built
         self._control_stack = []
         self.seed = seed
 
@@ -142,7 +144,7 @@ class Graph:
         controls = tuple(control_inputs) + tuple(
             n for ctx in self._control_stack for n in ctx)
         node = Node(self, op, inputs, attrs, full, out_types,
-                    self._gradient_depth > 0, controls)
+                    self._gradient_of[-1] if self._gradient_of else None, controls)
         self.nodes.append(node)
         return node
 
@@ -183,13 +185,13 @@ class Graph:
             self._scope = saved
 
     @contextlib.contextmanager
-    def gradient_context(self):
-        """Nodes created inside are marked as gradient (backward-pass) nodes."""
-        self._gradient_depth += 1
+    def gradient_context(self, ys=()):
+        """Nodes created inside are gradient (backward-pass) nodes of ``ys``."""
+        self._gradient_of.append(tuple(ys))
         try:
             yield
         finally:
-            self._gradient_depth -= 1
+            self._gradient_of.pop()
 
     @contextlib.contextmanager
     def control_dependencies(self, nodes):

@@ -174,15 +174,19 @@ def _finish_box(box, on_path):
     """Set the style and label of a box from its kind and members."""
     extra = box.attrs
     attrs = style.node_attrs(box.kind, box.gradient)
+    # SVG element ids name the graph node, so pages and tests can find it
     if box.kind == "scope":
+        attrs["id"] = f"scope:{extra['_scope']}"
         attrs["label"] = style.scope_label(extra["_scope"], box.members)
         attrs["tooltip"] = f"{extra['_scope']}: {len(box.members)} nodes (collapsed)"
     elif box.kind == "external":
         t = extra["_tensor"]
+        attrs["id"] = f"ref:{t.name}" + (f":{box.cluster[0][1:]}" if box.cluster else "")
         attrs["label"] = style.html_label(t.name, [style.tensor_text(t)], bold=False)
         attrs["tooltip"] = f"{t.name}: computed outside this view"
     else:
         node = box.members[0]
+        attrs["id"] = f"node:{node.name}"
         attrs["label"] = style.node_label(node)
         attrs["tooltip"] = style.node_tooltip(node)
     if on_path is not None:
@@ -219,5 +223,6 @@ def _clusters(boxes, group_of):
             gradient = bool(inside) and all(b.gradient for b in inside)
             attrs = dict(style.GRADIENT_CLUSTER if gradient else style.CLUSTER, label=last)
             attrs["tooltip"] = "/".join(k for k in key if not k.startswith("@"))
+        attrs["id"] = "cluster:" + "/".join(k.lstrip("@") for k in key)
         clusters[key] = Cluster(key, attrs)
     return clusters

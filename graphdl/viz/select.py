@@ -79,8 +79,9 @@ def select(what, view="all"):
     else:
         nodes = ancestors(roots)
         if view in ("backward", "both") and not any(n.is_gradient for n in nodes):
-            # a forward target (a loss): show the gradient nodes built from it
-            grads = {n for n in descendants(graph, roots) if n.is_gradient}
+            # a forward target (a loss): show the gradients taken of it (or of its parts)
+            grads = {n for n in graph.nodes if n.is_gradient
+                     and all(y.node in nodes for y in n.gradient_of)}
             nodes |= ancestors(grads)
     if view == "forward":
         nodes = {n for n in nodes if not n.is_gradient}
