@@ -13,7 +13,8 @@ class GraphError(Exception):
 
 
 class ShapeError(GraphError, ValueError):
-    """Incompatible shapes at graph-build time (names the op and its inputs)."""
+    """Incompatible shapes (names the op and its inputs): at graph-build time, or at run
+    time when dimensions unknown (None) at build time turn out not to fit."""
 
 
 class DTypeError(GraphError, TypeError):

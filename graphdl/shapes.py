@@ -1,5 +1,7 @@
 """Static shapes: tuples of ints where ``None`` is a dimension known only at run time."""
 
+import operator
+
 from .errors import ShapeError
 
 
@@ -65,7 +67,11 @@ def num_elements(shape):
 
 
 def normalize_axis(axis, rank, op="op"):
-    """Turn a possibly-negative axis into a non-negative one, checking its range."""
+    """Turn a possibly-negative axis into a non-negative one, checking its type and range."""
+    if isinstance(axis, bool) or not hasattr(axis, "__index__"):
+        # a float or None axis would otherwise pass the range check or fail in NumPy later
+        raise ShapeError(f"{op}: axis must be an int, got {type(axis).__name__} {axis!r}")
+    axis = operator.index(axis)
     if not -rank <= axis < max(rank, 1) or (rank == 0 and axis not in (0, -1)):
         raise ShapeError(f"{op}: axis {axis} is out of range for rank {rank}")
     return axis % rank if rank else 0
@@ -75,8 +81,8 @@ def normalize_axes(axis, rank, op="op"):
     """axis=None/int/tuple -> sorted tuple of non-negative axes (None = all)."""
     if axis is None:
         return tuple(range(rank))
-    if isinstance(axis, int):
-        axis = (axis,)
+    if not isinstance(axis, (tuple, list)):
+        axis = (axis,)  # one axis; normalize_axis checks that it is an int
     axes = tuple(sorted({normalize_axis(a, rank, op) for a in axis}))
     if len(axes) != len(tuple(axis)):
         raise ShapeError(f"{op}: repeated axis in {axis}")

@@ -8,7 +8,7 @@ Exactness and readability matter here, not speed.
 
 import numpy as np
 
-from ..errors import GraphError
+from ..errors import FeedError, GraphError, NotInGraphError, ShapeError
 from ..graph import Tensor
 from ..shapes import compatible, fmt
 from . import register_backend
@@ -24,13 +24,35 @@ class ReferenceBackend(Backend):
             for node in program.nodes:
                 if node.outputs and all(o in values for o in node.outputs):
                     continue
-                outs = node.op.compute(ctx, node, [values[t] for t in node.inputs])
+                outs = _compute(ctx, node, [values[t] for t in node.inputs])
                 if len(node.outputs) == 1:
                     outs = (outs,)
                 for tensor, value in zip(node.outputs, outs):
                     values[tensor] = _checked(node, tensor, value)
             return [values[f] if isinstance(f, Tensor) else None for f in program.fetches]
         return run
+
+
+def _compute(ctx, node, arrays):
+    """Run one op; a failure on run-time shapes says which node and which inputs."""
+    try:
+        return node.op.compute(ctx, node, arrays)
+    except (FeedError, NotInGraphError):
+        raise
+    except GraphError as exc:  # the op's own run-time check: add where it happened
+        if not node.inputs:
+            raise
+        raise type(exc)(f"{exc} {_where(node, arrays)}") from exc
+    except (ValueError, IndexError) as exc:
+        # NumPy refused the arrays: dims unknown (None) at build time did not fit
+        raise ShapeError(f"{node.op.name}: the run-time shapes do not fit ({exc}) "
+                         f"{_where(node, arrays)}") from exc
+
+
+def _where(node, arrays):
+    inputs = ", ".join(f"{t.name!r} {fmt(t.shape)} given {fmt(np.shape(a))}"
+                       for t, a in zip(node.inputs, arrays))
+    return f"(node {node.name!r}; inputs: {inputs})"
 
 
 def _checked(node, tensor, value):

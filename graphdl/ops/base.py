@@ -19,7 +19,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..errors import DTypeError, GraphError, ShapeError
 from ..graph import Tensor, get_default_graph
-from ..shapes import fmt
+from ..shapes import fmt, normalize_axes, normalize_axis
 
 REGISTRY = {}
 
@@ -116,13 +116,36 @@ def describe(tensors, names=None):
                      for i, t in enumerate(tensors))
 
 
+def input_error(op_name, message, tensors, names=None, cls=GraphError):
+    """An error of class ``cls`` naming the op, the problem and the inputs with their shapes."""
+    return cls(f"{op_name}: {message} (inputs: {describe(tensors, names)})")
+
+
 def shape_error(op_name, message, tensors, names=None):
     """A ShapeError naming the op, the problem and the inputs with their shapes."""
-    return ShapeError(f"{op_name}: {message} (inputs: {describe(tensors, names)})")
+    return input_error(op_name, message, tensors, names, ShapeError)
+
+
+def _with_inputs(normalize, op_name, axis, rank, tensors):
+    try:
+        return normalize(axis, rank, op_name)
+    except ShapeError as exc:  # re-raised so the message also names the inputs
+        raise shape_error(op_name, str(exc).removeprefix(f"{op_name}: "), tensors) from None
+
+
+def checked_axis(op_name, axis, rank, tensors):
+    """``normalize_axis`` whose errors name the op's inputs with their shapes."""
+    return _with_inputs(normalize_axis, op_name, axis, rank, tensors)
+
+
+def checked_axes(op_name, axis, rank, tensors):
+    """``normalize_axes`` (None, an int or a tuple) whose errors name the inputs."""
+    return _with_inputs(normalize_axes, op_name, axis, rank, tensors)
 
 
 def require_float(op_name, *tensors):
+    """A DTypeError naming the op and its inputs unless every tensor is floating-point."""
     for t in tensors:
         if not _dt.is_float(t.dtype):
-            raise DTypeError(f"{op_name}: expected a floating-point input, got "
-                             f"{t.name!r} with dtype {t.dtype}")
+            raise input_error(op_name, f"expected a floating-point input, got {t.name!r} "
+                              f"with dtype {t.dtype} (use gd.cast)", tensors, cls=DTypeError)

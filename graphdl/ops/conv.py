@@ -16,7 +16,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import dtypes as _dt
-from ..errors import GraphError
+from ..errors import ShapeError
+from ..shapes import fmt
 from .base import OpDef, apply, as_tensor, register, require_float, shape_error
 
 __all__ = [
@@ -29,28 +30,31 @@ __all__ = [
 
 
 # -- geometry -----------------------------------------------------------------------
-def _int_pair(value, what, op, minimum):
+# Attribute checks take the op's input tensors so that errors name them with their
+# shapes, like every other build-time error (ShapeError: these are geometry).
+def _int_pair(value, what, op, minimum, tensors):
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = (value, value)
     if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(
             isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
-        raise GraphError(f"{op}: {what} must be an int or a pair of ints, got {value!r}")
+        raise shape_error(op, f"{what} must be an int or a pair of ints, got {value!r}",
+                          tensors)
     if any(v < minimum for v in value):
-        raise GraphError(f"{op}: {what} must be at least {minimum}, got {value!r}")
+        raise shape_error(op, f"{what} must be at least {minimum}, got {value!r}", tensors)
     return tuple(int(v) for v in value)
 
 
-def _padding(padding, op):
+def _padding(padding, op, tensors):
     """'valid' | 'same' | ((top, bottom), (left, right))."""
     if isinstance(padding, str):
         if padding.lower() in ("valid", "same"):
             return padding.lower()
-        raise GraphError(f"{op}: padding must be 'valid', 'same', an int or a pair, "
-                         f"got {padding!r}")
+        raise shape_error(op, "padding must be 'valid', 'same', an int or a pair, "
+                          f"got {padding!r}", tensors)
     if isinstance(padding, (tuple, list)) and len(padding) == 2 and all(
             isinstance(p, (tuple, list)) for p in padding):
-        return tuple(_int_pair(p, "padding", op, 0) for p in padding)
-    return tuple((p, p) for p in _int_pair(padding, "padding", op, 0))
+        return tuple(_int_pair(p, "padding", op, 0, tensors) for p in padding)
+    return tuple((p, p) for p in _int_pair(padding, "padding", op, 0, tensors))
 
 
 def _pads(n, k, s, padding, axis):
@@ -78,17 +82,29 @@ def _geometry(hw, kernel, stride, padding):
     return pads, out
 
 
-def _checked_geometry(op, x, kernel, stride, padding, others=()):
-    """Static output size; a ShapeError when the window does not fit."""
+def _checked_geometry(op, x, kernel, stride, padding, inputs, names=None):
+    """Static output size; a ShapeError naming ``inputs`` when the window does not fit."""
     if x.ndim != 4:
         raise shape_error(op, f"expected an NCHW input of rank 4, got rank {x.ndim}",
-                          [x, *others])
+                          inputs, names)
     pads, out = _geometry(x.shape[2:], kernel, stride, padding)
     if any(o is not None and o < 1 for o in out):
-        raise shape_error(op, f"the {kernel[0]}x{kernel[1]} window is larger than the "
-                          f"padded {x.shape[2]}x{x.shape[3]} input (pads {pads})",
-                          [x, *others])
+        raise shape_error(op, f"the {_hw(kernel)} window is larger than the padded "
+                          f"{_hw(x.shape[2:])} input (pads {pads})", inputs, names)
     return out
+
+
+def _hw(pair):
+    return "x".join("?" if d is None else str(d) for d in pair)
+
+
+def _run_time_geometry(op, x, kernel, stride, padding):
+    """``_geometry`` on concrete arrays: catches the sizes that were unknown at build time."""
+    pads, out = _geometry(x.shape[2:], kernel, stride, padding)
+    if min(out) < 1:
+        raise ShapeError(f"{op}: the {_hw(kernel)} window is larger than the padded "
+                         f"{_hw(x.shape[2:])} input at run time (pads {pads})")
+    return pads, out
 
 
 def _pad(x, pads, value=0.0):
@@ -115,8 +131,28 @@ def _fold(cols, hw, stride, pads):
 
 
 # -- convolution -------------------------------------------------------------------
-def _conv_attrs(stride, padding, op):
-    return {"stride": _int_pair(stride, "stride", op, 1), "padding": _padding(padding, op)}
+def _conv_attrs(stride, padding, op, tensors):
+    return {"stride": _int_pair(stride, "stride", op, 1, tensors),
+            "padding": _padding(padding, op, tensors)}
+
+
+def _conv_shape(op, x, w, g=None, stride=None, padding=None, inputs=(), names=()):
+    """conv2d's shape rule, shared with its gradient ops: x NCHW and w OIHW with the
+    same C, the window fitting; the backprop ops also pass the output cotangent ``g``,
+    which must have conv2d's output shape. Errors name ``inputs`` (in the op's order)."""
+    for t, what in ((x, "x must be NCHW"), (w, "w must be OIHW"), (g, "g must be NOHW")):
+        if t is not None and t.ndim != 4:
+            raise shape_error(op, f"{what} of rank 4, got rank {t.ndim}", inputs, names)
+    out = _checked_geometry(op, x, w.shape[2:], stride, padding, inputs, names)
+    if None not in (x.shape[1], w.shape[1]) and x.shape[1] != w.shape[1]:
+        raise shape_error(op, f"x has {x.shape[1]} input channels but w expects "
+                          f"{w.shape[1]}", inputs, names)
+    shape = (x.shape[0], w.shape[0], *out)
+    if g is not None and any(a is not None and b is not None and a != b
+                             for a, b in zip(g.shape, shape)):
+        raise shape_error(op, f"g must have the conv2d output shape {fmt(shape)}",
+                          inputs, names)
+    return shape
 
 
 @register
@@ -127,17 +163,14 @@ class Conv2D(OpDef):
 
     def infer(self, x, w, stride, padding):
         require_float(self.name, x, w)
-        if w.ndim != 4:
-            raise shape_error(self.name, f"weights must be OIHW of rank 4, got rank {w.ndim}",
-                              [x, w], ["x", "w"])
-        out = _checked_geometry(self.name, x, w.shape[2:], stride, padding, [w])
-        if None not in (x.shape[1], w.shape[1]) and x.shape[1] != w.shape[1]:
-            raise shape_error(self.name, f"x has {x.shape[1]} input channels but w expects "
-                              f"{w.shape[1]}", [x, w], ["x", "w"])
-        return [((x.shape[0], w.shape[0], *out), _dt.result_dtype(x.dtype, w.dtype))]
+        shape = _conv_shape(self.name, x, w, None, stride, padding, [x, w], ["x", "w"])
+        return [(shape, _dt.result_dtype(x.dtype, w.dtype))]
 
     def forward(self, x, w, stride, padding):
-        pads, out = _geometry(x.shape[2:], w.shape[2:], stride, padding)
+        if x.shape[1] != w.shape[1]:  # only possible when C was unknown at build time
+            raise ShapeError(f"conv2d: x has {x.shape[1]} input channels at run time but w "
+                             f"expects {w.shape[1]}")
+        pads, out = _run_time_geometry(self.name, x, w.shape[2:], stride, padding)
         cols = _windows(_pad(x, pads), w.shape[2:], stride, out)
         return np.einsum("nchwij,ocij->nohw", cols, w, optimize=True)
 
@@ -154,6 +187,8 @@ class Conv2DBackpropInput(OpDef):
     name = "conv2d_backprop_input"
 
     def infer(self, g, w, x, stride, padding):
+        require_float(self.name, g, w)  # x only lends its shape: any dtype
+        _conv_shape(self.name, x, w, g, stride, padding, [g, w, x], ["g", "w", "x"])
         return [(x.shape, _dt.result_dtype(g.dtype, w.dtype))]
 
     def forward(self, g, w, x, stride, padding):
@@ -175,6 +210,8 @@ class Conv2DBackpropFilter(OpDef):
     name = "conv2d_backprop_filter"
 
     def infer(self, x, g, w, stride, padding):
+        require_float(self.name, x, g)  # w only lends its shape: any dtype
+        _conv_shape(self.name, x, w, g, stride, padding, [x, g, w], ["x", "g", "w"])
         return [(w.shape, _dt.result_dtype(x.dtype, g.dtype))]
 
     def forward(self, x, g, w, stride, padding):
@@ -199,7 +236,7 @@ def conv2d(x, w, stride=1, padding="valid", name=None):
     w, whose own gradients are conv ops again (second order works).
     """
     x, w = as_tensor(x), as_tensor(w)
-    return apply(Conv2D, [x, w], name=name, **_conv_attrs(stride, padding, "conv2d"))
+    return apply(Conv2D, [x, w], name=name, **_conv_attrs(stride, padding, "conv2d", [x, w]))
 
 
 def conv2d_backprop_input(g, w, x, stride=1, padding="valid", name=None):
@@ -209,8 +246,9 @@ def conv2d_backprop_input(g, w, x, stride=1, padding="valid", name=None):
     Linear in g and w; gradient: conv2d(gg, w) for g and
     conv2d_backprop_filter(gg, g, w) for w, none for x.
     """
-    return apply(Conv2DBackpropInput, [as_tensor(g), as_tensor(w), as_tensor(x)], name=name,
-                 **_conv_attrs(stride, padding, "conv2d_backprop_input"))
+    g, w, x = as_tensor(g), as_tensor(w), as_tensor(x)
+    return apply(Conv2DBackpropInput, [g, w, x], name=name,
+                 **_conv_attrs(stride, padding, "conv2d_backprop_input", [g, w, x]))
 
 
 def conv2d_backprop_filter(x, g, w, stride=1, padding="valid", name=None):
@@ -219,20 +257,21 @@ def conv2d_backprop_filter(x, g, w, stride=1, padding="valid", name=None):
     ``w`` supplies only its (runtime) shape. Shape: w's. Linear in x and g;
     gradient: conv2d_backprop_input(g, gw, x) for x and conv2d(x, gw) for g.
     """
-    return apply(Conv2DBackpropFilter, [as_tensor(x), as_tensor(g), as_tensor(w)], name=name,
-                 **_conv_attrs(stride, padding, "conv2d_backprop_filter"))
+    x, g, w = as_tensor(x), as_tensor(g), as_tensor(w)
+    return apply(Conv2DBackpropFilter, [x, g, w], name=name,
+                 **_conv_attrs(stride, padding, "conv2d_backprop_filter", [x, g, w]))
 
 
 # -- pooling -----------------------------------------------------------------------
-def _pool_attrs(size, stride, padding, op):
-    size = _int_pair(size, "size", op, 1)
-    stride = size if stride is None else _int_pair(stride, "stride", op, 1)
-    padding = _padding(padding, op)
+def _pool_attrs(size, stride, padding, op, x):
+    size = _int_pair(size, "size", op, 1, [x])
+    stride = size if stride is None else _int_pair(stride, "stride", op, 1, [x])
+    padding = _padding(padding, op, [x])
     if isinstance(padding, tuple) and any(p >= k for pair, k in zip(padding, size)
                                           for p in pair):
         # a window made only of padding would have no max and nothing to average
-        raise GraphError(f"{op}: explicit padding {padding} must be smaller than the "
-                         f"window {size}")
+        raise shape_error(op, f"explicit padding {padding} must be smaller than the "
+                          f"window {size}", [x])
     return {"size": size, "stride": stride, "padding": padding}
 
 
@@ -241,7 +280,7 @@ class _Pool(OpDef):
 
     def infer(self, x, size, stride, padding):
         require_float(self.name, x)
-        out = _checked_geometry(self.name, x, size, stride, padding)
+        out = _checked_geometry(self.name, x, size, stride, padding, [x])
         return [((*x.shape[:2], *out), x.dtype)]
 
 
@@ -259,7 +298,7 @@ class MaxPool2D(_Pool):
     name = "max_pool2d"
 
     def forward(self, x, size, stride, padding):
-        pads, out = _geometry(x.shape[2:], size, stride, padding)
+        pads, out = _run_time_geometry(self.name, x, size, stride, padding)
         return _windows(_pad(x, pads, -np.inf), size, stride, out).max(axis=(-2, -1))
 
     def vjp(self, node, g):
@@ -320,6 +359,7 @@ class AvgPool2D(_Pool):
     name = "avg_pool2d"
 
     def forward(self, x, size, stride, padding):
+        _run_time_geometry(self.name, x, size, stride, padding)
         counts, pads = _window_counts(x.shape[2:], size, stride, padding)
         sums = _windows(_pad(x, pads), size, stride, counts.shape).sum(axis=(-2, -1))
         return (sums / counts).astype(x.dtype)
@@ -355,7 +395,7 @@ def max_pool2d(x, size=2, stride=None, padding="valid", name=None):
     gradient gathers at the argmax, so second order works.
     """
     x = as_tensor(x)
-    return apply(MaxPool2D, [x], name=name, **_pool_attrs(size, stride, padding, "max_pool2d"))
+    return apply(MaxPool2D, [x], name=name, **_pool_attrs(size, stride, padding, "max_pool2d", x))
 
 
 def avg_pool2d(x, size=2, stride=None, padding="valid", name=None):
@@ -366,4 +406,4 @@ def avg_pool2d(x, size=2, stride=None, padding="valid", name=None):
     Gradient: g / count spread over each window (linear; second order works).
     """
     x = as_tensor(x)
-    return apply(AvgPool2D, [x], name=name, **_pool_attrs(size, stride, padding, "avg_pool2d"))
+    return apply(AvgPool2D, [x], name=name, **_pool_attrs(size, stride, padding, "avg_pool2d", x))

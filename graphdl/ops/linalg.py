@@ -5,7 +5,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..errors import ShapeError
 from ..shapes import broadcast_shapes
-from .base import OpDef, apply, as_tensor, register, shape_error
+from .base import OpDef, apply, as_tensor, checked_axis, register, shape_error
 
 
 @register
@@ -66,8 +66,11 @@ class Transpose(OpDef):
 def transpose(x, axes=None, name=None):
     """Permute axes like ``np.transpose`` (reverse them when ``axes`` is None)."""
     x = as_tensor(x)
-    perm = tuple(reversed(range(x.ndim))) if axes is None else \
-        tuple(int(a) % max(x.ndim, 1) for a in axes)
+    if axes is None:
+        perm = tuple(reversed(range(x.ndim)))
+    else:
+        # checked before wrapping negatives, so the error shows the axes as given
+        perm = tuple(checked_axis("transpose", a, x.ndim, [x]) for a in axes)
     if perm == tuple(range(x.ndim)) and axes is None:
         return x
     return apply(Transpose, [x], name=name, perm=perm)

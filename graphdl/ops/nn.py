@@ -8,10 +8,19 @@ order — come from the rules of the ops they are made of.
 import numpy as np
 
 from .. import dtypes as _dt
-from ..errors import DTypeError, GraphError
+from ..errors import DTypeError, GraphError, ShapeError
 from ..graph import Tensor
-from ..shapes import fmt, normalize_axis
-from .base import OpDef, apply, as_tensor, register, require_float, shape_error
+from ..shapes import fmt
+from .base import (
+    OpDef,
+    apply,
+    as_tensor,
+    checked_axis,
+    input_error,
+    register,
+    require_float,
+    shape_error,
+)
 from .elementwise import multiply, negative, softplus, subtract, where
 from .reduction import sum as reduce_sum
 
@@ -74,7 +83,7 @@ def _softmax_like(op, x, axis, name):
     require_float(op.name, x)
     if x.ndim == 0:
         raise shape_error(op.name, "needs at least one axis", [x])
-    return apply(op, [x], name=name, axis=normalize_axis(axis, x.ndim, op.name))
+    return apply(op, [x], name=name, axis=checked_axis(op.name, axis, x.ndim, [x]))
 
 
 def softmax(x, axis=-1, name=None):
@@ -114,7 +123,7 @@ def softmax_cross_entropy(logits, onehot_labels, axis=-1, name=None):
     logits, labels = as_tensor(logits), as_tensor(onehot_labels)
     require_float("softmax_cross_entropy", logits, labels)
     _check_same_shape("softmax_cross_entropy", logits, labels, ["logits", "labels"])
-    axis = normalize_axis(axis, logits.ndim, "softmax_cross_entropy")
+    axis = checked_axis("softmax_cross_entropy", axis, logits.ndim, [logits, labels])
     return negative(reduce_sum(labels * log_softmax(logits, axis), axis), name=name)
 
 
@@ -130,6 +139,10 @@ class LabelOneHot(OpDef):
 
     def forward(self, labels, like):
         depth = like.shape[-1]
+        if labels.shape != like.shape[:-1]:  # only possible for dims unknown at build time
+            raise ShapeError(f"sparse_softmax_cross_entropy: labels of run-time shape "
+                             f"{fmt(labels.shape)} do not match logits {fmt(like.shape)} "
+                             "without its last (class) axis")
         if labels.size and (labels.min() < 0 or labels.max() >= depth):
             bad = labels[(labels < 0) | (labels >= depth)]
             raise GraphError(f"sparse_softmax_cross_entropy: label {int(bad[0])} is out of "
@@ -148,8 +161,9 @@ def sparse_softmax_cross_entropy(logits, labels, name=None):
     logits, labels = as_tensor(logits), as_tensor(labels)
     require_float("sparse_softmax_cross_entropy", logits)
     if not _dt.is_int(labels.dtype):
-        raise DTypeError(f"sparse_softmax_cross_entropy: labels must be integer class "
-                         f"indices, got {labels.name!r} with dtype {labels.dtype}")
+        raise input_error("sparse_softmax_cross_entropy", "labels must be integer class "
+                          f"indices, got dtype {labels.dtype}", [logits, labels],
+                          ["logits", "labels"], cls=DTypeError)
     lead = logits.shape[:-1]
     if logits.ndim < 1 or labels.ndim != len(lead) or any(
             p is not None and q is not None and p != q for p, q in zip(labels.shape, lead)):
@@ -208,12 +222,17 @@ def dropout(x, rate, training=True, name=None):
     require_float("dropout", x)
     if not isinstance(rate, (int, float, np.floating)) or isinstance(rate, bool) \
             or not 0.0 <= rate < 1.0:
-        raise GraphError(f"dropout: rate must be a Python number in [0, 1), got {rate!r}")
+        raise input_error("dropout", f"rate must be a Python number in [0, 1), got {rate!r}",
+                          [x])
     if isinstance(training, Tensor):
         if training.dtype != _dt.bool_ or training.ndim != 0:
-            raise DTypeError(f"dropout: training must be a Python bool or a bool scalar "
-                             f"tensor, got {training.name!r} with dtype {training.dtype} and "
-                             f"shape {fmt(training.shape)}")
+            raise input_error("dropout", "training must be a Python bool or a bool scalar "
+                              f"tensor, got dtype {training.dtype} and shape "
+                              f"{fmt(training.shape)}", [x, training], ["x", "training"],
+                              cls=DTypeError)
+    elif not isinstance(training, (bool, np.bool_)):  # a string or None is surely a mistake
+        raise input_error("dropout", "training must be a Python bool or a bool scalar tensor, "
+                          f"got {type(training).__name__} {training!r}", [x], cls=DTypeError)
     elif not training:
         return x
     if rate == 0:

@@ -4,8 +4,17 @@ that gradients use to move cotangents between shapes."""
 import numpy as np
 
 from .. import dtypes as _dt
-from ..shapes import broadcast_shapes, normalize_axes
-from .base import OpDef, apply, as_tensor, register, require_float, shape_error
+from ..errors import ShapeError
+from ..shapes import broadcast_shapes, fmt
+from .base import (
+    OpDef,
+    apply,
+    as_tensor,
+    checked_axes,
+    register,
+    require_float,
+    shape_error,
+)
 
 
 def _reduced_shape(shape, axes, keepdims):
@@ -124,7 +133,7 @@ def _reduce(op, x, axis, keepdims, name, float_only=False):
     x = as_tensor(x)
     if float_only:
         require_float(op.name, x)
-    axes = normalize_axes(axis, x.ndim, op.name)
+    axes = checked_axes(op.name, axis, x.ndim, [x])
     return apply(op, [x], name=name, axes=axes, keepdims=bool(keepdims))
 
 
@@ -205,8 +214,8 @@ class ExpandDims(OpDef):
 def expand_dims(x, axis, name=None):
     """Insert size-1 axes (int or tuple, positions in the output), like ``np.expand_dims``."""
     x = as_tensor(x)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    axes = normalize_axes(axes, x.ndim + len(axes), "expand_dims")
+    n_new = len(axis) if isinstance(axis, (tuple, list)) else 1
+    axes = checked_axes("expand_dims", axis, x.ndim + n_new, [x])
     return apply(ExpandDims, [x], name=name, axes=axes)
 
 
@@ -223,6 +232,9 @@ class Squeeze(OpDef):
         return [(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)]
 
     def forward(self, x, axes):
+        if any(x.shape[a] != 1 for a in axes):  # only possible for dims unknown at build time
+            raise ShapeError(f"squeeze: axes {list(axes)} of run-time shape {fmt(x.shape)} "
+                             "are not all of size 1")
         return np.squeeze(x, axes)
 
     def vjp(self, node, g):
@@ -235,7 +247,7 @@ def squeeze(x, axis=None, name=None):
     if axis is None:
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
     else:
-        axes = normalize_axes(axis, x.ndim, "squeeze")
+        axes = checked_axes("squeeze", axis, x.ndim, [x])
     return apply(Squeeze, [x], name=name, axes=axes)
 
 

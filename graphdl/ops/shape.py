@@ -13,23 +13,35 @@ import numpy as np
 from .. import dtypes as _dt
 from ..errors import DTypeError, GraphError, ShapeError
 from ..graph import Tensor
-from ..shapes import fmt, normalize_axis, num_elements
-from .base import OpDef, apply, as_tensor, describe, register, shape_error
+from ..shapes import fmt, num_elements
+from .base import (
+    OpDef,
+    apply,
+    as_tensor,
+    checked_axis,
+    describe,
+    input_error,
+    register,
+    shape_error,
+)
 from .reduction import broadcast_like, sum_to_like
 
 __all__ = ["reshape", "flatten", "broadcast_to", "concat", "stack", "split", "getitem",
            "one_hot", "stop_gradient"]
 
 
-def _index(value, what):
-    """An int from anything with ``__index__`` (NumPy ints too); GraphError otherwise."""
+def _index(value, what, tensors):
+    """An int from anything with ``__index__`` (NumPy ints too); GraphError otherwise.
+
+    ``what`` is the op name (and argument); the error also names the op's inputs.
+    """
     if isinstance(value, (bool, np.bool_)):
-        raise GraphError(f"{what}: expected an int, got the bool {value!r}")
+        raise input_error(what, f"expected an int, got the bool {value!r}", tensors)
     try:
         return operator.index(value)
     except TypeError:
-        raise GraphError(f"{what}: expected an int, got {type(value).__name__} "
-                         f"{value!r}") from None
+        raise input_error(what, f"expected an int, got {type(value).__name__} {value!r}",
+                          tensors) from None
 
 
 def _zeros_like(t):
@@ -73,7 +85,11 @@ class Reshape(OpDef):
         return [(_reshape_shape(x, shape), x.dtype)]
 
     def forward(self, x, shape):
-        return np.reshape(x, shape)
+        try:
+            return np.reshape(x, shape)
+        except ValueError:  # only possible when x had unknown dims at build time
+            raise ShapeError(f"reshape: cannot reshape {fmt(x.shape)} ({x.size} elements) "
+                             f"into {fmt(shape)} at run time") from None
 
     def vjp(self, node, g):
         return [_reshape_back(g, node.inputs[0])]
@@ -110,7 +126,7 @@ def reshape(x, shape, name=None):
     """
     x = as_tensor(x)
     shape = (shape,) if not isinstance(shape, (tuple, list)) else shape
-    shape = tuple(_index(d, "reshape") for d in shape)
+    shape = tuple(_index(d, "reshape", [x]) for d in shape)
     if any(d < -1 for d in shape) or shape.count(-1) > 1:
         raise shape_error("reshape", f"bad target shape {shape}: dims must be >= 0, "
                           "with at most one -1", [x])
@@ -157,7 +173,11 @@ class BroadcastTo(OpDef):
         return [(shape, x.dtype)]
 
     def forward(self, x, shape):
-        return np.broadcast_to(x, shape).copy()
+        try:
+            return np.broadcast_to(x, shape).copy()
+        except ValueError:  # an unknown dim of x was neither 1 nor the target size
+            raise ShapeError(f"broadcast_to: cannot broadcast {fmt(x.shape)} to {fmt(shape)} "
+                             "at run time") from None
 
     def vjp(self, node, g):
         return [sum_to_like(g, node.inputs[0])]
@@ -170,7 +190,7 @@ def broadcast_to(x, shape, name=None):
     """
     x = as_tensor(x)
     shape = (shape,) if not isinstance(shape, (tuple, list)) else shape
-    shape = tuple(_index(d, "broadcast_to") for d in shape)
+    shape = tuple(_index(d, "broadcast_to", [x]) for d in shape)
     if any(d < 0 for d in shape):
         raise shape_error("broadcast_to", f"bad target shape {shape}", [x])
     return apply(BroadcastTo, [x], name=name, shape=shape)
@@ -193,10 +213,25 @@ def _merged_shape(op_name, xs, skip=None):
     return merged
 
 
+def _same_at_run_time(op_name, arrays, skip=None):
+    """Run-time twin of ``_merged_shape`` for dims that were unknown at build time."""
+    for axis, dims in enumerate(zip(*[a.shape for a in arrays])):
+        if axis != skip and len(set(dims)) > 1:
+            raise ShapeError(f"{op_name}: sizes differ along axis {axis} at run time: "
+                             + ", ".join(fmt(a.shape) for a in arrays))
+
+
 def _check_inputs(op_name, tensors):
-    if isinstance(tensors, Tensor) or not tensors:
-        raise GraphError(f"{op_name}: expected a non-empty list of tensors")
-    return [as_tensor(t) for t in tensors]
+    if isinstance(tensors, Tensor):
+        raise input_error(op_name, "expected a list of tensors, got a single tensor",
+                          [tensors])
+    try:
+        xs = list(tensors)  # any iterable: a list, a tuple from split, a generator
+    except TypeError:
+        xs = []
+    if not xs:
+        raise GraphError(f"{op_name}: expected a non-empty list of tensors, got {tensors!r}")
+    return [as_tensor(t) for t in xs]
 
 
 @register
@@ -212,6 +247,7 @@ class Concat(OpDef):
         return [(tuple(shape), xs[0].dtype)]
 
     def forward(self, *xs, axis):
+        _same_at_run_time("concat", xs, skip=axis)
         return np.concatenate(xs, axis=axis)
 
     def vjp(self, node, g):
@@ -225,7 +261,10 @@ def concat(tensors, axis=0, name=None):
     All other dimensions and the dtype must agree. Gradient: ``g`` split back.
     """
     xs = _check_inputs("concat", tensors)
-    axis = normalize_axis(axis, xs[0].ndim, "concat")
+    if any(t.ndim == 0 for t in xs):
+        raise shape_error("concat", "scalars (rank 0) have no axis to join along "
+                          "(use gd.stack)", xs)
+    axis = checked_axis("concat", axis, xs[0].ndim, xs)
     return apply(Concat, xs, name=name, axis=axis)
 
 
@@ -241,6 +280,7 @@ class Stack(OpDef):
         return [(tuple(shape), xs[0].dtype)]
 
     def forward(self, *xs, axis):
+        _same_at_run_time("stack", xs)
         return np.stack(xs, axis=axis)
 
     def vjp(self, node, g):
@@ -251,7 +291,7 @@ class Stack(OpDef):
 def stack(tensors, axis=0, name=None):
     """Join same-shaped ``tensors`` along a new ``axis``, like ``np.stack``."""
     xs = _check_inputs("stack", tensors)
-    axis = normalize_axis(axis, xs[0].ndim + 1, "stack")
+    axis = checked_axis("stack", axis, xs[0].ndim + 1, xs)
     return apply(Stack, xs, name=name, axis=axis)
 
 
@@ -277,6 +317,9 @@ class Split(OpDef):
 
     def forward(self, x, axis, sections):
         if isinstance(sections, int):
+            if x.shape[axis] % sections:  # only possible when the dim was unknown
+                raise ShapeError(f"split: axis {axis} of run-time size {x.shape[axis]} "
+                                 f"cannot be split into {sections} equal parts")
             return tuple(np.split(x, sections, axis=axis))
         if sum(sections) != x.shape[axis]:  # only possible when the dim was unknown
             raise ShapeError(f"split: sizes {list(sections)} do not add up to the run-time "
@@ -310,15 +353,17 @@ def split(x, num_or_sizes, axis=0, name=None):
     of part sizes (like ``tf.split``) that must add up to the axis size.
     """
     x = as_tensor(x)
-    axis = normalize_axis(axis, x.ndim, "split")
+    axis = checked_axis("split", axis, x.ndim, [x])
     dim = x.shape[axis]
     if isinstance(num_or_sizes, (list, tuple)):
-        sections = tuple(_index(s, "split") for s in num_or_sizes)
-        if not sections or min(sections) < 0 or (dim is not None and sum(sections) != dim):
+        sections = tuple(_index(s, "split", [x]) for s in num_or_sizes)
+        if sections and min(sections) < 0:
+            raise shape_error("split", f"sizes {list(sections)} must all be >= 0", [x])
+        if not sections or (dim is not None and sum(sections) != dim):
             raise shape_error("split", f"sizes {list(sections)} do not add up to the size "
                               f"{dim} of axis {axis}", [x])
     else:
-        sections = _index(num_or_sizes, "split")
+        sections = _index(num_or_sizes, "split", [x])
         if sections < 1 or (dim is not None and dim % sections):
             raise shape_error("split", f"axis {axis} of size {dim} cannot be split into "
                               f"{sections} equal parts", [x])
@@ -332,11 +377,11 @@ def _normalize_key(x, key):
     key = key if isinstance(key, tuple) else (key,)
     for k in key:
         if isinstance(k, (Tensor, np.ndarray, list, tuple, bool, np.bool_)):
-            raise GraphError(f"getitem: index {k!r} is not supported; only ints, slices, "
-                             "None and ... are (no tensor/array 'fancy' indexing: "
-                             "use gd.one_hot or gd.where)")
+            raise input_error("getitem", f"index {k!r} is not supported; only ints, slices, "
+                              "None and ... are (no tensor/array 'fancy' indexing: "
+                              "use gd.one_hot or gd.where)", [x])
     if sum(k is Ellipsis for k in key) > 1:
-        raise GraphError("getitem: an index can only have a single ellipsis ('...')")
+        raise input_error("getitem", "an index can only have a single ellipsis ('...')", [x])
     used = sum(k is not None and k is not Ellipsis for k in key)
     if used > x.ndim:
         raise shape_error("getitem", f"too many indices ({used}) for {x.ndim} dimensions", [x])
@@ -351,13 +396,13 @@ def _normalize_key(x, key):
             continue
         dim = x.shape[axis]
         if isinstance(k, slice):
-            parts = tuple(None if v is None else _index(v, "getitem") for v in
+            parts = tuple(None if v is None else _index(v, "getitem", [x]) for v in
                           (k.start, k.stop, k.step))
             if parts[2] == 0:
                 raise shape_error("getitem", "slice step cannot be zero", [x])
             out.append(("slice",) + parts)
         else:
-            i = _index(k, "getitem")
+            i = _index(k, "getitem", [x])
             if dim is not None:
                 if not -dim <= i < dim:
                     raise shape_error("getitem", f"index {i} is out of range for axis "
@@ -403,6 +448,12 @@ class Getitem(OpDef):
         return [(tuple(shape) + x.shape[axis:], x.dtype)]
 
     def forward(self, x, key):
+        axis = 0
+        for k in key:  # ints on dims unknown at build time are checked here
+            if k[0] == "int" and not -x.shape[axis] <= k[1] < x.shape[axis]:
+                raise ShapeError(f"getitem: index {k[1]} is out of range for axis {axis} "
+                                 f"with run-time size {x.shape[axis]}")
+            axis += k[0] != "new"
         return x[_numpy_key(key)]
 
     def vjp(self, node, g):
@@ -453,8 +504,8 @@ class OneHot(OpDef):
 
     def infer(self, indices, depth, dtype):
         if not _dt.is_int(indices.dtype):
-            raise DTypeError(f"one_hot: indices {indices.name!r} must be integers, got "
-                             f"{indices.dtype} (use gd.cast)")
+            raise input_error("one_hot", f"indices must be integers, got {indices.dtype} "
+                              "(use gd.cast)", [indices], cls=DTypeError)
         return [(indices.shape + (depth,), dtype)]
 
     def forward(self, indices, depth, dtype):
@@ -470,7 +521,7 @@ def one_hot(indices, depth, dtype="float32", name=None):
     position equals the index, else 0. Not differentiable (indices are integers).
     """
     indices = as_tensor(indices)
-    depth = _index(depth, "one_hot")
+    depth = _index(depth, "one_hot", [indices])
     if depth < 0:
         raise shape_error("one_hot", f"depth must be >= 0, got {depth}", [indices])
     return apply(OneHot, [indices], name=name, depth=depth, dtype=_dt.as_dtype(dtype))

@@ -128,3 +128,40 @@ OPS += [
            lambda x: gd.avg_pool2d(x, 3, 2, "same") ** 2,
            lambda x: np_pool(x, (3, 3), (2, 2), _S, np.mean) ** 2, _pool_samples),
 ]
+
+
+def np_conv2d_backprop_filter(x, g, w_shape, s, padding):
+    """<bf(x, g), v> = <g, conv(x, v)>: the NumPy adjoint through explicit basis filters."""
+    basis = np.eye(int(np.prod(w_shape)))
+    return np.array([np_conv2d(x, e.reshape(w_shape), s, padding).ravel() @ g.ravel()
+                     for e in basis]).reshape(w_shape)
+
+
+def _filter_samples(x_shapes, w_shape, s, padding):
+    """(x, g) pairs with g shaped like conv2d's output for x and a w of ``w_shape``."""
+    def samples(rng):
+        out = []
+        for shape in x_shapes:
+            x = rng.standard_normal(shape)
+            g_shape = np_conv2d(x, np.zeros(w_shape), s, padding).shape
+            out.append((x, rng.standard_normal(g_shape)))
+        return out
+    return samples
+
+
+# (name suffix, gd stride, gd padding, reference stride, reference padding, w shape)
+_FILTER_CASES = [
+    ("valid", 1, "valid", (1, 1), _V, (4, 3, 3, 2)),
+    ("same,stride=2", 2, "same", (2, 2), _S, (3, 2, 2, 3)),      # even kernel, lopsided pad
+    ("pad=(1,0),stride=(1,2)", (1, 2), (1, 0), (1, 2), ((1, 1), (0, 0)), (2, 3, 3, 3)),
+]
+
+# bilinear in (x, g): the second-order check runs its rules (conv2d and
+# conv2d_backprop_input) for an incoming gradient that depends on both inputs
+for _name, _s, _p, _rs, _rp, _w in _FILTER_CASES:
+    OPS.append(OpInfo(
+        f"conv2d_backprop_filter[{_name}]",
+        lambda x, g, s=_s, p=_p, w=_w: gd.conv2d_backprop_filter(
+            x, g, gd.constant(np.zeros(w)), s, p),
+        lambda x, g, s=_rs, p=_rp, w=_w: np_conv2d_backprop_filter(x, g, w, s, p),
+        _filter_samples([(2, _w[1], 7, 5), (1, _w[1], 6, 9)], _w, _rs, _rp)))

@@ -22,6 +22,19 @@ def _singles(maker):
     return lambda rng: [(maker(rng, (3, 5)),), (maker(rng, (1, 7)),), (maker(rng, (2, 3, 4)),)]
 
 
+def _ties(rng):
+    """Small integers as floats: many exact ties, so < and <=, == and != really differ."""
+    def ints(shape):
+        return np.asarray(rng.integers(-2, 3, shape), dtype=float)
+    return [(ints((3, 4)), ints((3, 4))), (ints((2, 3, 5)), ints((5,))),
+            (ints((4, 1)), ints((1, 3))), (ints((1, 7)), ints(()))]
+
+
+def _as_float(t):
+    """Comparisons give bool; the table compares float outputs."""
+    return gd.cast(t, "float64")
+
+
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -58,6 +71,17 @@ OPS = [
            _pairs, grad=False),
     OpInfo("greater_equal", lambda a, b: gd.cast(a >= b, a.dtype),
            lambda a, b: (a >= b) * 1.0, _pairs, grad=False),
+    OpInfo("greater", lambda a, b: _as_float(a > b), lambda a, b: (a > b) * 1.0, _ties,
+           grad=False),
+    OpInfo("less_equal", lambda a, b: _as_float(a <= b), lambda a, b: (a <= b) * 1.0, _ties,
+           grad=False),
+    OpInfo("not_equal", lambda a, b: _as_float(gd.not_equal(a, b)),
+           lambda a, b: (a != b) * 1.0, _ties, grad=False),
+    # sign is flat off 0: its gradient (and second derivative) is exactly zero there
+    OpInfo("sign", gd.sign, lambda x: (x > 0) * 1.0 - (x < 0) * 1.0, _singles(off_zero)),
+    OpInfo("sign[int]", lambda i: _as_float(gd.sign(i)), lambda i: (i > 0) * 1.0 - (i < 0),
+           lambda r: [(np.array([-3, 0, 2, 0, 7]),), (np.array([[0]]),),
+                      (r.integers(-2, 3, (2, 3, 4)),)], grad=False),
     OpInfo("equal", lambda a, b: gd.cast(gd.equal(a, b), a.dtype),
            lambda a, b: (a == b) * 1.0, lambda r: [(np.array([1.0, 2.0, 3.0]),
                                                     np.array([1.0, 0.0, 3.0]))], grad=False),
