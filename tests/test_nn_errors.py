@@ -96,10 +96,13 @@ def test_sparse_labels_checked_at_run_time():
         run(loss, {lg: np.zeros((2, 3)), lb: [0, 1, 2]})
 
 
-def test_dense_loss_shape_mismatch_at_run_time_is_a_shape_error():
+@pytest.mark.parametrize("loss", [gd.softmax_cross_entropy, gd.sigmoid_cross_entropy])
+@pytest.mark.parametrize("n_labels", [3, 1])  # 1 would broadcast silently without the check
+def test_dense_loss_shape_mismatch_at_run_time_is_a_shape_error(loss, n_labels):
     lg, lb = ph((None, 3), name="logits"), ph((None, 3), name="labels")
-    with raises(gd.ShapeError, "mul", "run-time shapes do not fit", "given (3, 3)"):
-        run(gd.softmax_cross_entropy(lg, lb), {lg: np.zeros((2, 3)), lb: np.zeros((3, 3))})
+    with raises(gd.ShapeError, loss.__name__, f"labels of run-time shape ({n_labels}, 3) do "
+                "not match logits of shape (2, 3)", "(node 'labels_like'"):
+        run(loss(lg, lb), {lg: np.zeros((2, 3)), lb: np.zeros((n_labels, 3))})
 
 
 # -- dropout -------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ COVERED_THROUGH_PARENTS = {
     "getitem_grad": "getitem gradients (optable/shape.py)",
     "label_one_hot": "sparse_softmax_cross_entropy (optable/nn.py); label checks in "
                      "tests/test_nn_errors.py",
+    "labels_like": "softmax/sigmoid cross-entropy on an unknown batch dim; run-time "
+                   "mismatch in tests/test_nn_errors.py",
     "max_pool2d_backprop": "max_pool2d gradients (optable/conv.py)",
     "max_pool2d_gather": "max_pool2d_squared second order (optable/conv.py)",
     "reshape_like": "reshape/flatten gradients on an unknown batch dim",

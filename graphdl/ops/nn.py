@@ -111,6 +111,37 @@ def _check_same_shape(op_name, a, b, names):
                           [a, b], names)
 
 
+@register
+class LabelsLike(OpDef):
+    """``labels`` unchanged, after checking at run time that their shape is the shape
+    of ``logits``; built only when some dimension is unknown at build time (else the
+    build-time check suffices). Without it, labels of batch 1 would silently broadcast
+    against a larger batch of logits."""
+
+    name = "labels_like"
+
+    def infer(self, labels, logits, loss):
+        return [(labels.shape, labels.dtype)]
+
+    def forward(self, labels, logits, loss):
+        if labels.shape != logits.shape:
+            raise ShapeError(f"{loss}: labels of run-time shape {fmt(labels.shape)} do not "
+                             f"match logits of shape {fmt(logits.shape)}")
+        return labels
+
+    def vjp(self, node, g):
+        return [g, None]
+
+    def label(self, node):
+        return "labels_like"
+
+
+def _labels_like(labels, logits, op_name):
+    if None in labels.shape or None in logits.shape:
+        return apply(LabelsLike, [labels, logits], loss=op_name)
+    return labels
+
+
 def softmax_cross_entropy(logits, onehot_labels, axis=-1, name=None):
     """Cross-entropy -sum(labels * log_softmax(logits), axis) per example.
 
@@ -124,6 +155,7 @@ def softmax_cross_entropy(logits, onehot_labels, axis=-1, name=None):
     require_float("softmax_cross_entropy", logits, labels)
     _check_same_shape("softmax_cross_entropy", logits, labels, ["logits", "labels"])
     axis = checked_axis("softmax_cross_entropy", axis, logits.ndim, [logits, labels])
+    labels = _labels_like(labels, logits, "softmax_cross_entropy")
     return negative(reduce_sum(labels * log_softmax(logits, axis), axis), name=name)
 
 
@@ -185,6 +217,7 @@ def sigmoid_cross_entropy(logits, labels, name=None):
     labels = as_tensor(labels, like=logits)
     require_float("sigmoid_cross_entropy", logits, labels)
     _check_same_shape("sigmoid_cross_entropy", logits, labels, ["logits", "labels"])
+    labels = _labels_like(labels, logits, "sigmoid_cross_entropy")
     return subtract(softplus(logits), logits * labels, name=name)
 
 
