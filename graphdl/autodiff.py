@@ -125,9 +125,17 @@ def _nodes_between(xs, ys):
         stack.extend(t.node for t in n.inputs)
     x_nodes = {x.node for x in xs}
     for n in sorted(above, key=lambda n: n.id):
-        if n in x_nodes or any(t.node in downstream for t in n.inputs):
+        if n in x_nodes or any(t.node in downstream for t in _gradient_inputs(n)):
             downstream.add(n)
     return downstream & above
+
+
+def _gradient_inputs(node):
+    """The inputs gradients can flow to (all but those read only for their shape)."""
+    skip = node.op.shape_only_inputs
+    if isinstance(skip, slice):
+        skip = range(len(node.inputs))[skip]
+    return [t for i, t in enumerate(node.inputs) if i not in skip]
 
 
 def _raise_if_blocked(x, between):

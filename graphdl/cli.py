@@ -10,6 +10,7 @@ module name (``mypkg.models:build``).
 import argparse
 import contextlib
 import importlib
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -59,6 +60,8 @@ def load_function(target):
         sys.path.insert(0, str(path.resolve().parent))  # as `python script.py` would
         namespace = runpy.run_path(str(path), run_name="__graphdl_render__")
     else:
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())  # as `python -m` would: modules here import
         try:
             namespace = vars(importlib.import_module(source))
         except ImportError as exc:

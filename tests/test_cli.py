@@ -56,7 +56,7 @@ def test_backward_depth_and_format_options(tmp_path):
     assert main(["render", XOR, "-o", str(out), "--backward", "--depth", "1"]) == 0
     dot = out.read_text()
     assert 'id="node:hidden/matmul"' not in dot  # backward: no forward nodes
-    assert 'id="scope:gradients/hidden"' in dot  # depth 1: collapsed
+    assert 'id="scope:gradients/hidden:gradients"' in dot  # depth 1: collapsed
     png = tmp_path / "picture"
     assert main(["render", XOR, "-o", str(png), "--format", "png", "--view", "both"]) == 0
     assert png.read_bytes().startswith(b"\x89PNG")
@@ -116,3 +116,12 @@ def test_python_dash_m_graphdl(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "node:output/yhat" in out.read_text()
+
+
+def test_module_in_the_current_directory(tmp_path, capsys, monkeypatch):
+    (tmp_path / "here_model.py").write_text(
+        "import graphdl as gd\n\ndef build():\n    return gd.exp(gd.placeholder((2,), name='x'))\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    assert main(["render", "here_model:build"]) == 0
+    assert 'id="node:exp"' in capsys.readouterr().out

@@ -5,6 +5,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import graphdl as gd
@@ -190,7 +191,7 @@ def test_depth_collapses_deep_scopes_into_one_box_each():
     # edges between collapsed boxes keep the tensor's shape
     assert 'label="(?, 4)"' in dot
     deeper = gd.render(graph, depth=1)
-    assert 'id="cluster:gradients"' in deeper and 'id="scope:gradients/hidden"' in deeper
+    assert 'id="cluster:gradients"' in deeper and 'id="scope:gradients/hidden:gradients"' in deeper
 
 
 def test_fifty_layer_graph_collapses_to_one_box_per_layer():
@@ -405,3 +406,37 @@ def test_float64_graph_renders(tmp_path):
     nodes, _, edges = parse_svg(path.read_text())
     assert "(3,) f64" in {t for e in edges for t in texts(e)}
     assert any(n.startswith("node:gradients/") for n in nodes)
+
+
+def test_a_scope_with_forward_and_gradient_nodes_collapses_to_two_distinct_boxes():
+    g = gd.Graph()
+    with g.as_default(), gd.name_scope("train"):
+        x = gd.placeholder((3,), name="x")
+        w = gd.Variable(np.ones(3, "float32"), name="w")
+        loss = gd.sum(x * w)
+        step = gd.assign_sub(w, 0.1 * gd.gradients(loss, w))
+    dot = gd.render(step, depth=0)
+    ids = re.findall(r'id="([^"]+)"', dot)
+    assert len(ids) == len(set(ids))
+    assert 'id="scope:train"' in dot and 'id="scope:train:gradients"' in dot
+    assert 'id="node:train/gradients/mul"' not in dot
+
+
+def test_highlight_endpoints_get_a_double_border():
+    graph, t = build_scalar_graph()
+    lines = node_lines(gd.render(t["L"], highlight=(t["b1"], t["L"])))
+    assert 'peripheries="2"' in lines["b1"] and 'peripheries="2"' in lines["L"]
+    assert "peripheries" not in lines["z1"]
+
+
+def test_legend_is_a_row_top_to_bottom_and_a_chain_left_to_right():
+    graph, *_ = build_xor_mlp()
+    assert "rank=same" in gd.render(graph)
+    assert "rank=same" not in gd.render(graph, rankdir="LR")
+
+
+def test_attribute_labels_are_readable():
+    g = gd.Graph()
+    with g.as_default():
+        line = node_lines(gd.render(gd.one_hot(gd.placeholder((None,), "int64"), 10)))
+    assert "depth=10, dtype=float32" in line["one_hot"]

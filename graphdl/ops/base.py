@@ -34,6 +34,9 @@ class OpDef:
     stateful = False
     #: elementwise scalar formula, e.g. "exp({0})"; used by compiled backends
     scalar = None
+    #: inputs read only for their shape (an int tuple or a slice): no gradient flows to
+    #: them, so ``gradients`` does not count the op as depending on them
+    shape_only_inputs = ()
 
     def infer(self, *inputs, **attrs):
         """Return a list of (shape, dtype), one per output. Raise ShapeError."""
@@ -65,6 +68,8 @@ class OpDef:
 def _short(v):
     if isinstance(v, np.ndarray):
         return f"array{fmt(v.shape)}"
+    if isinstance(v, np.dtype):
+        return v.name  # "float32", not "dtype('float32')"
     text = repr(v) if not isinstance(v, str) else v
     return text if len(text) <= 24 else text[:21] + "..."
 

@@ -119,6 +119,7 @@ class LabelsLike(OpDef):
     against a larger batch of logits."""
 
     name = "labels_like"
+    shape_only_inputs = (1,)
 
     def infer(self, labels, logits, loss):
         return [(labels.shape, labels.dtype)]

@@ -180,6 +180,8 @@ class Count(OpDef):
     def forward(self, x, axes):
         return np.asarray(np.prod([x.shape[a] for a in axes]), dtype=x.dtype)
 
+    shape_only_inputs = (0,)
+
     def vjp(self, node, g):
         return [None]  # depends on the shape of x only
 
@@ -266,6 +268,8 @@ class BroadcastLike(OpDef):
     def forward(self, x, like):
         return np.broadcast_to(x, like.shape).copy()
 
+    shape_only_inputs = (1,)
+
     def vjp(self, node, g):
         return [sum_to_like(g, node.inputs[0]), None]
 
@@ -288,6 +292,8 @@ class SumToLike(OpDef):
 
     def forward(self, g, like):
         return sum_to_shape(g, like.shape)
+
+    shape_only_inputs = (1,)
 
     def vjp(self, node, gg):
         return [broadcast_like(gg, node.inputs[0]), None]

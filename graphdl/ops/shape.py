@@ -107,6 +107,8 @@ class ReshapeLike(OpDef):
     def forward(self, x, like):
         return np.reshape(x, like.shape)
 
+    shape_only_inputs = (1,)
+
     def vjp(self, node, g):
         return [_reshape_back(g, node.inputs[0]), None]
 
@@ -342,6 +344,8 @@ class SplitLike(OpDef):
     def forward(self, g, *likes, axis):
         return tuple(np.split(g, np.cumsum([t.shape[axis] for t in likes])[:-1], axis=axis))
 
+    shape_only_inputs = slice(1, None)
+
     def vjp(self, node, *grads):
         return [_fill_and_concat(node, grads)] + [None] * (len(node.inputs) - 1)
 
@@ -476,6 +480,8 @@ class GetitemGrad(OpDef):
         out = np.zeros(like.shape, dtype=g.dtype)
         out[_numpy_key(key)] = g  # basic indexing never repeats an element
         return out
+
+    shape_only_inputs = (1,)
 
     def vjp(self, node, gg):
         return [apply(Getitem, [gg], key=node.attrs["key"]), None]

@@ -56,12 +56,12 @@ def to_dot(scene, name="graphdl"):
     for edge in scene.edges:
         lines.append(f"  {edge.src} -> {edge.dst}{attr_list(edge.attrs)};")
     if scene.legend:
-        lines += _legend(scene.legend)
+        lines += _legend(scene.legend, scene.graph_attrs.get("rankdir", "TB"))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _legend(entries):
+def _legend(entries, rankdir):
     """A small framed row of sample nodes, one per kind drawn in the picture."""
     frame = {"label": "legend", "style": "rounded,dashed", "color": style.DIM_LINE,
              "fontsize": "9", "fontcolor": style.DIM_TEXT}
@@ -73,7 +73,8 @@ def _legend(entries):
         attrs.update(label=text, fontsize="8", tooltip=f"legend: {text}")
         ids.append(f"legend_{i}")
         lines.append(f"    legend_{i}{attr_list(attrs)};")
-    lines.append("    {rank=same; " + "; ".join(ids) + ";}")
+    if rankdir in ("TB", "BT"):  # one row; in LR/RL the invisible chain already is one
+        lines.append("    {rank=same; " + "; ".join(ids) + ";}")
     lines += [f"    {a} -> {b} [style=invis];" for a, b in zip(ids, ids[1:])]
     lines.append("  }")
     return lines

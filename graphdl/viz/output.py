@@ -39,8 +39,8 @@ def format_for(path, fmt):
     if suffix in ("gv",):
         return "dot"
     if suffix not in FORMATS:
-        raise RenderError(f"render: cannot tell the format from {str(path)!r}; pass "
-                          f"format= (one of {', '.join(FORMATS)})")
+        raise RenderError(f"render: cannot tell the format from {str(path)!r}; give it "
+                          f"(format= or --format): one of {', '.join(FORMATS)}")
     return suffix
 
 

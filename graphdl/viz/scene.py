@@ -68,13 +68,16 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
     shown = set(nodes)
     group_of = _groups(graph, groups)
     on_path = None
+    ends = set()
     if isinstance(highlight, (Tensor, Node)):  # one tensor: everything it depends on
-        on_path = ancestors(as_nodes(highlight, "highlight"))
+        ends = set(as_nodes(highlight, "highlight"))
+        on_path = ancestors(ends)
     elif highlight is not None:
         if not isinstance(highlight, (tuple, list)) or len(highlight) != 2:
             raise RenderError("render: highlight must be a tensor or a pair "
                               "(from_tensor, to_tensor)")
         on_path = path_nodes(graph, *highlight)
+        ends = {n for t in highlight for n in as_nodes(t, "highlight")}
 
     def part(node):
         return ("@backward" if node.is_gradient else "@forward",) if view == "both" else ()
@@ -109,17 +112,16 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
                 edges.append(Edge(box_of[c].id, dst.id, attrs))
 
     for box in boxes.values():
-        _finish_box(box, on_path)
+        _finish_box(box, on_path, ends)
     clusters = _clusters(boxes, group_of)
     graph_attrs = {"rankdir": rankdir, "fontname": style.FONT, "nodesep": "0.3",
                    "ranksep": "0.35", "newrank": "true"}
     if title:
         graph_attrs.update(label=title, labelloc="t", fontsize="14")
-    # gradient boxes are all keyed by the one "gradient op" entry
-    kinds = {b.kind for b in boxes.values() if not b.gradient or b.kind == "scope"}
-    any_gradient = any(b.gradient for b in boxes.values())
-    entries = [(kind, gradient, text) for kind, gradient, text in style.LEGEND
-               if (any_gradient if gradient else kind in kinds)] if legend else []
+    # every gradient box but a collapsed scope is keyed by the one "gradient op" entry
+    drawn = {(b.kind if b.kind in ("scope", "external") or not b.gradient else "op",
+              b.gradient and b.kind != "external") for b in boxes.values()}
+    entries = [e for e in style.LEGEND if e[:2] in drawn] if legend else []
     return Scene(graph_attrs, boxes, clusters, edges, entries)
 
 
@@ -170,13 +172,14 @@ def _reference(tensor, prefix, boxes):
     return boxes[box_id]
 
 
-def _finish_box(box, on_path):
+def _finish_box(box, on_path, ends=()):
     """Set the style and label of a box from its kind and members."""
     extra = box.attrs
     attrs = style.node_attrs(box.kind, box.gradient)
     # SVG element ids name the graph node, so pages and tests can find it
     if box.kind == "scope":
-        attrs["id"] = f"scope:{extra['_scope']}"
+        # forward and gradient nodes of one scope collapse into two boxes
+        attrs["id"] = f"scope:{extra['_scope']}" + (":gradients" if box.gradient else "")
         attrs["label"] = style.scope_label(extra["_scope"], box.members)
         attrs["tooltip"] = f"{extra['_scope']}: {len(box.members)} nodes (collapsed)"
     elif box.kind == "external":
@@ -192,6 +195,8 @@ def _finish_box(box, on_path):
     if on_path is not None:
         if any(n in on_path for n in box.members):
             attrs.update(penwidth="2.5", color=style.HIGHLIGHT)
+            if any(n in ends for n in box.members):  # the endpoints: a double border
+                attrs["peripheries"] = "2"
         else:
             style.dim(attrs)
     box.attrs = attrs

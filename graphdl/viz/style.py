@@ -60,6 +60,7 @@ LEGEND = [  # (kind, gradient, text) in the order the legend lists them
     ("state", False, "state update"),
     ("op", True, "gradient op"),
     ("scope", False, "collapsed scope"),
+    ("scope", True, "collapsed gradients"),
     ("external", False, "outside the view"),
 ]
 
