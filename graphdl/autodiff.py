@@ -14,7 +14,7 @@ forward node's own scope (``gradients/dense1/...``).
 
 from . import dtypes as _dt
 from .errors import GraphError, NotDifferentiableError
-from .graph import Tensor
+from .graph import Tensor, ancestors
 from .ops.base import as_tensor
 from .ops.elementwise import add, cast
 from .ops.reduction import broadcast_like, sum_to_like
@@ -115,14 +115,7 @@ def _fit(g, x):
 def _nodes_between(xs, ys):
     """Nodes that depend on some x and that some y depends on (x nodes included)."""
     downstream = {x.node for x in xs}
-    above = set()
-    stack = [y.node for y in ys]
-    while stack:
-        n = stack.pop()
-        if n in above:
-            continue
-        above.add(n)
-        stack.extend(t.node for t in n.inputs)
+    above = ancestors([y.node for y in ys], control=False)
     x_nodes = {x.node for x in xs}
     for n in sorted(above, key=lambda n: n.id):
         if n in x_nodes or any(t.node in downstream for t in _gradient_inputs(n)):

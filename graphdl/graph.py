@@ -237,6 +237,21 @@ class Graph:
         return to_svg(self)
 
 
+def ancestors(nodes, control=True):
+    """``nodes`` and every node they depend on (through control inputs too, unless
+    ``control=False``)."""
+    seen, stack = set(), list(nodes)
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.extend(t.node for t in n.inputs)
+        if control:
+            stack.extend(n.control_inputs)
+    return seen
+
+
 def as_node(x):
     """A Tensor's producing node, or the node itself."""
     if isinstance(x, Tensor):

@@ -18,3 +18,8 @@ def raises(cls, op, *parts):
 def run(out, feeds):
     """Run ``out`` in a fresh session of the default graph (run-time error tests)."""
     return gd.Session().run(out, {k: np.asarray(v) for k, v in feeds.items()})
+
+
+def ph(shape, dtype="float32", name="x"):
+    """A placeholder in the default graph (named ``x`` unless told)."""
+    return gd.placeholder(shape, dtype, name=name)

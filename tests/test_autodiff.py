@@ -6,12 +6,6 @@ import pytest
 import graphdl as gd
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with gd.Graph().as_default() as g:
-        yield g
-
-
 def test_fan_out_sums():
     x = gd.placeholder((3,), "float64", name="x")
     y = gd.sum(x * x + x)  # x used three times

@@ -6,18 +6,7 @@ import pytest
 
 import graphdl as gd
 
-from .errorcheck import raises, run
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with gd.Graph().as_default() as g:
-        yield g
-
-
-def ph(shape, dtype="float32", name="x"):
-    return gd.placeholder(shape, dtype, name=name)
-
+from .errorcheck import ph, raises, run
 
 X = "'x' (2, 3, 8, 8) float32"
 W = "'w' (4, 3, 3, 3) float32"

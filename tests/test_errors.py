@@ -6,12 +6,6 @@ import pytest
 import graphdl as gd
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with gd.Graph().as_default() as g:
-        yield g
-
-
 def test_matmul_shape_error_names_op_inputs_and_shapes():
     a = gd.placeholder((None, 3), name="a")
     b = gd.placeholder((4, 2), name="b")

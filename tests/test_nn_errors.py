@@ -7,17 +7,7 @@ import pytest
 import graphdl as gd
 from graphdl.shapes import fmt
 
-from .errorcheck import raises, run
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with gd.Graph().as_default() as g:
-        yield g
-
-
-def ph(shape, dtype="float32", name="x"):
-    return gd.placeholder(shape, dtype, name=name)
+from .errorcheck import ph, raises, run
 
 
 # -- softmax / log_softmax -----------------------------------------------------------------

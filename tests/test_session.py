@@ -1,15 +1,8 @@
 """Session semantics: fetch structures, variables, assignments, caching, seeds."""
 
 import numpy as np
-import pytest
 
 import graphdl as gd
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with gd.Graph().as_default() as g:
-        yield g
 
 
 def test_fetch_structures():

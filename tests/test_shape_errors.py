@@ -10,18 +10,7 @@ import pytest
 
 import graphdl as gd
 
-from .errorcheck import raises, run
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    with gd.Graph().as_default() as g:
-        yield g
-
-
-def ph(shape, dtype="float32", name="x"):
-    return gd.placeholder(shape, dtype, name=name)
-
+from .errorcheck import ph, raises, run
 
 X34 = "'x' (3, 4) float32"
 

@@ -185,6 +185,7 @@ class Conv2DBackpropInput(OpDef):
     """Gradient of conv2d w.r.t. its input: (g, w, x) -> shape of x (x gives the shape)."""
 
     name = "conv2d_backprop_input"
+    shape_only_inputs = (2,)
 
     def infer(self, g, w, x, stride, padding):
         require_float(self.name, g, w)  # x only lends its shape: any dtype
@@ -208,6 +209,7 @@ class Conv2DBackpropFilter(OpDef):
     """Gradient of conv2d w.r.t. its weights: (x, g, w) -> shape of w (w gives the shape)."""
 
     name = "conv2d_backprop_filter"
+    shape_only_inputs = (2,)
 
     def infer(self, x, g, w, stride, padding):
         require_float(self.name, x, g)  # w only lends its shape: any dtype

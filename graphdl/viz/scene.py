@@ -18,9 +18,9 @@ import hashlib
 from dataclasses import dataclass, field
 
 from ..errors import RenderError
-from ..graph import Node, Tensor
+from ..graph import Node, Tensor, ancestors
 from . import style
-from .select import ancestors, as_nodes, path_nodes, select
+from .select import as_nodes, path_nodes, select
 
 
 @dataclass

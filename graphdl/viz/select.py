@@ -11,7 +11,7 @@ Views:
 """
 
 from ..errors import GraphError, RenderError
-from ..graph import Graph, Node, Tensor, get_default_graph
+from ..graph import Graph, Node, Tensor, ancestors, get_default_graph
 
 VIEWS = ("all", "forward", "backward", "both")
 
@@ -44,19 +44,6 @@ def graph_and_roots(what):
     if any(n.graph is not graph for n in roots):
         raise GraphError("render: the tensors to draw belong to different graphs")
     return graph, roots
-
-
-def ancestors(nodes):
-    """``nodes`` and everything they depend on (data and control inputs)."""
-    seen, stack = set(), list(nodes)
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        stack.extend(t.node for t in n.inputs)
-        stack.extend(n.control_inputs)
-    return seen
 
 
 def descendants(graph, nodes):
