@@ -30,7 +30,9 @@ lint: setup
 test: setup lint
 	$(PY) -m pytest -q tests
 
+# the peer (torchviz on a CPU build of PyTorch) is an optional extra, installed here only
 bench: setup
+	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) bench/bench_render.py
 
 clean:

@@ -45,6 +45,9 @@ def _parser():
     r.add_argument("--no-edge-labels", action="store_false", dest="edge_labels",
                    help="do not label edges with shapes")
     r.add_argument("--no-legend", action="store_false", dest="legend", help="omit the legend")
+    r.add_argument("--cross-links", choices=("auto", "yes", "no"), default="auto",
+                   help="draw edges between forward pass, gradients and updates (yes), or "
+                        "reference boxes (no: fast for big graphs); auto: yes up to 200 nodes")
     return parser
 
 
@@ -112,7 +115,8 @@ def render_command(args):
         highlight = found[0] if len(found) == 1 else tuple(found)
     options = dict(view=args.view, depth=args.depth, highlight=highlight,
                    edge_labels=args.edge_labels, legend=args.legend, rankdir=args.rankdir,
-                   title=args.title)
+                   title=args.title,
+                   cross_links={"auto": "auto", "yes": True, "no": False}[args.cross_links])
     if args.output is None:
         if args.format not in (None, "dot"):
             raise GraphError("--format other than dot needs -o PATH")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import graphdl as gd
-from graphdl.viz import output, style
+from graphdl.viz import output, scene, style
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -440,3 +440,47 @@ def test_attribute_labels_are_readable():
     with g.as_default():
         line = node_lines(gd.render(gd.one_hot(gd.placeholder((None,), "int64"), 10)))
     assert "depth=10, dtype=float32" in line["one_hot"]
+
+
+def test_cross_links_become_references_beside_their_readers():
+    graph, *_ = build_xor_mlp()
+    drawn, referred = gd.render(graph, cross_links=True), gd.render(graph, cross_links=False)
+    assert "ref:" not in drawn
+    # the gradient of hidden/tanh reads the forward tanh: a reference in its own frame
+    assert 'id="ref:hidden/tanh@gradients/hidden"' in referred
+    # updates read variables through references too; no edge joins the three parts
+    assert 'id="ref:hidden/W@sgd"' in referred
+    kinds = {}
+    for line in referred.splitlines():
+        if m := re.search(r'^\s*(n\d+) \[.*id="node:([^"]+)"', line):
+            node = graph.get_node(m.group(2))
+            kinds[m.group(1)] = (node.is_gradient, style.kind_of(node))
+    for src, dst in re.findall(r"(n\d+) -> (n\d+)", referred):
+        (g_src, k_src), (g_dst, k_dst) = kinds[src], kinds[dst]
+        assert g_src == g_dst and not (k_src == "variable" and k_dst == "state")
+
+
+def test_cross_links_auto_draws_them_for_small_graphs_only():
+    graph, *_ = build_xor_mlp()
+    assert gd.render(graph) == gd.render(graph, cross_links=True)
+    g = gd.Graph(seed=0)
+    with g.as_default():
+        h = gd.placeholder((None, 4), name="x")
+        ws = []
+        for i in range(30):
+            with gd.name_scope(f"layer{i}"):
+                ws.append(gd.Variable(gd.initializers.glorot_uniform((4, 4)), name="W"))
+                h = gd.tanh(h @ ws[-1])
+        gd.gradients(gd.mean(h), ws)
+    assert len(g.nodes) > scene.AUTO_LINKS_MAX_NODES
+    assert gd.render(g) == gd.render(g, cross_links=False)
+    with pytest.raises(gd.RenderError, match="cross_links must be"):
+        gd.render(g, cross_links="sometimes")
+
+
+def test_tensors_between_two_collapsed_boxes_share_one_edge():
+    graph, *_ = build_xor_mlp()
+    dot = gd.render(graph, depth=0, cross_links=True)
+    pairs = re.findall(r"^\s*(\w+) -> (\w+) \[(?!.*dashed)", dot, re.M)
+    assert len(pairs) == len(set(pairs))
+    assert re.search(r'label="\d+ tensors".*tooltip="[^"]*hidden/', dot)

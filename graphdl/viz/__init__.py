@@ -15,7 +15,8 @@ __all__ = ["render", "to_svg", "VIEWS", "FORMATS"]
 
 
 def render(what=None, path=None, format=None, view="all", depth=None, highlight=None,
-           groups=None, edge_labels=True, legend=True, rankdir="TB", title=None):
+           groups=None, edge_labels=True, legend=True, rankdir="TB", title=None,
+           cross_links="auto"):
     """Draw a graph, or what some tensors depend on; return the DOT source.
 
     ``what``: a Tensor, a list/tuple/dict of tensors, or a Graph (default: the
@@ -37,10 +38,15 @@ def render(what=None, path=None, format=None, view="all", depth=None, highlight=
     clusters (how compiler backends show fused kernels). ``edge_labels``: label
     edges with shapes. ``legend``: add a key to the kinds of node drawn.
     ``rankdir``: ``"TB"`` (top to bottom), ``"LR"``, ``"BT"`` or ``"RL"``.
-    ``title``: a caption above the picture.
+    ``title``: a caption above the picture. ``cross_links``: draw the edges
+    between the forward pass, the gradients and the variable updates (True), or
+    a small reference box beside each node that reads such a value (False: dot
+    lays out big graphs far faster); ``"auto"`` draws them up to 200 nodes.
+    Several tensors between the same two boxes share one edge ("3 tensors").
     """
     scene = build_scene(what, view=view, depth=depth, highlight=highlight, groups=groups,
-                        edge_labels=edge_labels, legend=legend, rankdir=rankdir, title=title)
+                        edge_labels=edge_labels, legend=legend, rankdir=rankdir, title=title,
+                        cross_links=cross_links)
     source = to_dot(scene)
     if path is not None:
         write_atomic(path, run_dot(source, format_for(path, format)))

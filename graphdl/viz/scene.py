@@ -57,10 +57,21 @@ class Scene:
     legend: list  # (kind, gradient, text) entries to draw
 
 
+#: above this many nodes, ``cross_links="auto"`` draws references instead of the
+#: edges between forward pass, gradients and updates: they make dot take minutes
+AUTO_LINKS_MAX_NODES = 200
+
+
 def build_scene(what, view="all", depth=None, highlight=None, groups=None,
-                edge_labels=True, legend=True, rankdir="TB", title=None):
+                edge_labels=True, legend=True, rankdir="TB", title=None,
+                cross_links="auto"):
     """Everything ``render`` draws, as a :class:`Scene`."""
     graph, nodes = select(what, view)
+    if cross_links not in ("auto", True, False):
+        raise RenderError(f"render: cross_links must be 'auto', True or False, "
+                          f"got {cross_links!r}")
+    if cross_links == "auto":
+        cross_links = len(nodes) <= AUTO_LINKS_MAX_NODES
     if depth is not None and (not isinstance(depth, int) or depth < 0):
         raise RenderError(f"render: depth must be a non-negative int or None, got {depth!r}")
     if rankdir not in ("TB", "LR", "BT", "RL"):
@@ -88,22 +99,21 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
         box.members.append(n)
         box_of[n] = box
 
-    edges, seen = [], set()
+    flows = {}  # (src box, dst box) -> [(tensor, consumer node)]: one edge per pair
     for n in nodes:
         dst = box_of[n]
         for t in n.inputs:
             src = box_of.get(t.node)
             if src is None or (view == "both" and part(t.node) != part(n)):
                 src = _reference(t, part(n), boxes)
-            if src is dst or (src.id, dst.id, t) in seen:
-                continue
-            seen.add((src.id, dst.id, t))
-            attrs = {"color": style.GRADIENT_EDGE if n.is_gradient else style.EDGE}
-            if edge_labels:
-                attrs["label"] = style.tensor_text(t)
-            if on_path is not None:
-                _highlight_edge(attrs, t.node in on_path and n in on_path)
-            edges.append(Edge(src.id, dst.id, attrs))
+            elif not cross_links and _crosses(t.node, n):
+                src = _reference(t, dst.cluster, boxes)  # beside the node that reads it
+            if src is not dst:
+                flows.setdefault((src.id, dst.id), []).append((t, n))
+    edges = [Edge(src, dst, _flow_attrs(uses, boxes[dst], edge_labels, on_path))
+             for (src, dst), uses in flows.items()]
+    for n in nodes:
+        dst = box_of[n]
         for c in n.control_inputs:
             if c in shown and box_of[c] is not dst:
                 attrs = {"style": "dashed", "color": style.CONTROL_EDGE, "arrowhead": "odot"}
@@ -123,6 +133,31 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
               b.gradient and b.kind != "external") for b in boxes.values()}
     entries = [e for e in style.LEGEND if e[:2] in drawn] if legend else []
     return Scene(graph_attrs, boxes, clusters, edges, entries)
+
+
+def _crosses(producer, consumer):
+    """An edge between the forward pass, the gradients and the variable updates: in
+    big graphs these are long (a layer's gradient reads that layer's forward values;
+    the updates read every variable and gradient), and long edges are what make
+    dot's layout slow."""
+    return (producer.is_gradient != consumer.is_gradient
+            or (style.kind_of(consumer) == "state" and style.kind_of(producer) == "variable"))
+
+
+def _flow_attrs(uses, dst, edge_labels, on_path):
+    """The edge for the tensors flowing between two boxes: several tensors (between
+    collapsed scopes) share one edge, since dot cannot merge labelled parallel edges."""
+    tensors = list(dict.fromkeys(t for t, _ in uses))
+    attrs = {"color": style.GRADIENT_EDGE if dst.gradient else style.EDGE}
+    if edge_labels:
+        attrs["label"] = (style.tensor_text(tensors[0]) if len(tensors) == 1
+                          else f"{len(tensors)} tensors")
+    if len(tensors) > 1:
+        attrs["tooltip"] = ", ".join(f"{t.name} {style.tensor_text(t)}" for t in tensors)
+        attrs["penwidth"] = "1.6"
+    if on_path is not None:
+        _highlight_edge(attrs, any(t.node in on_path and n in on_path for t, n in uses))
+    return attrs
 
 
 def _groups(graph, groups):
@@ -163,11 +198,13 @@ def _box_for(node, prefix, group_of, depth, boxes):
     return boxes.setdefault(box.id, box)
 
 
-def _reference(tensor, prefix, boxes):
-    """A dotted box standing for a value computed outside this picture."""
-    box_id = f"x{tensor.node.id}_{tensor.index}" + "".join(p.strip("@")[:1] for p in prefix)
+def _reference(tensor, cluster, boxes):
+    """A dotted box standing for a value drawn elsewhere (or not at all), placed in
+    ``cluster``: one per tensor and cluster."""
+    where = hashlib.sha1("/".join(cluster).encode()).hexdigest()[:6] if cluster else ""
+    box_id = f"x{tensor.node.id}_{tensor.index}{where}"
     if box_id not in boxes:
-        boxes[box_id] = Box(box_id, {}, prefix, [tensor.node], kind="external")
+        boxes[box_id] = Box(box_id, {}, cluster, [tensor.node], kind="external")
         boxes[box_id].attrs["_tensor"] = tensor
     return boxes[box_id]
 
@@ -184,9 +221,10 @@ def _finish_box(box, on_path, ends=()):
         attrs["tooltip"] = f"{extra['_scope']}: {len(box.members)} nodes (collapsed)"
     elif box.kind == "external":
         t = extra["_tensor"]
-        attrs["id"] = f"ref:{t.name}" + (f":{box.cluster[0][1:]}" if box.cluster else "")
+        where = "/".join(k.lstrip("@") for k in box.cluster)
+        attrs["id"] = f"ref:{t.name}" + (f"@{where}" if where else "")
         attrs["label"] = style.html_label(t.name, [style.tensor_text(t)], bold=False)
-        attrs["tooltip"] = f"{t.name}: computed outside this view"
+        attrs["tooltip"] = f"{t.name}: a value drawn elsewhere or outside this view"
     else:
         node = box.members[0]
         attrs["id"] = f"node:{node.name}"
@@ -211,22 +249,25 @@ def _highlight_edge(attrs, on):
 
 def _clusters(boxes, group_of):
     """Every cluster key used by a box (and their parents), with its style."""
-    keys = {}  # in order of first use, parents first: forward frames before backward
+    # in order of first use, parents first (forward frames before backward); per key,
+    # whether every box inside (references aside) is a gradient box, in one pass
+    keys = {}
     for box in boxes.values():
         for i in range(1, len(box.cluster) + 1):
-            keys.setdefault(box.cluster[:i], None)
+            key = box.cluster[:i]
+            if box.kind == "external":
+                keys.setdefault(key, None)
+            else:
+                keys[key] = box.gradient and keys.get(key) is not False
     clusters = {}
-    for key in keys:
-        inside = [b for b in boxes.values() if b.cluster[:len(key)] == key
-                  and b.kind != "external"]
+    for key, all_gradient in keys.items():
         last = key[-1]
         if last in ("@forward", "@backward"):
             attrs = dict(style.PASS_CLUSTERS[last[1:]])
         elif last.startswith("@group:"):
             attrs = dict(style.GROUP_CLUSTER, label=last[len("@group:"):])
         else:
-            gradient = bool(inside) and all(b.gradient for b in inside)
-            attrs = dict(style.GRADIENT_CLUSTER if gradient else style.CLUSTER, label=last)
+            attrs = dict(style.GRADIENT_CLUSTER if all_gradient else style.CLUSTER, label=last)
             attrs["tooltip"] = "/".join(k for k in key if not k.startswith("@"))
         attrs["id"] = "cluster:" + "/".join(k.lstrip("@") for k in key)
         clusters[key] = Cluster(key, attrs)
