@@ -62,6 +62,19 @@ def _placeholders(arrays, dtype, batch_none):
     return phs
 
 
+def _build(info, arrays, batch_none):
+    """(graph, placeholders, output, float placeholders) in float64, or None when the
+    op refuses an unknown first dimension (ShapeError at build time)."""
+    g = gd.Graph(seed=0)
+    with g.as_default():
+        phs = _placeholders(arrays, "float64", batch_none)
+        try:
+            out = info.build(*phs)
+        except gd.ShapeError:
+            return None
+    return g, phs, out, [p for p in phs if p.dtype.kind == "f"]
+
+
 def _run(info, arrays, dtype, batch_none=False):
     g = gd.Graph(seed=0)
     with g.as_default():
@@ -128,14 +141,11 @@ def test_gradient_unknown_batch_dimension(info):
     u = rng.standard_normal(np.shape(info.reference(*arrays)))
     values = []
     for batch_none in (False, True):
-        g = gd.Graph(seed=0)
+        built = _build(info, arrays, batch_none)
+        if built is None:
+            pytest.skip("op needs a static first dimension")
+        g, phs, out, xs = built
         with g.as_default():
-            phs = _placeholders(arrays, "float64", batch_none)
-            try:
-                out = info.build(*phs)
-            except gd.ShapeError:
-                pytest.skip("op needs a static first dimension")
-            xs = [p for p in phs if p.dtype.kind == "f"]
             grads = gd.gradients(gd.sum(out * gd.constant(u)), xs, unconnected="zero")
         values.append(gd.Session(g, seed=0).run(grads, dict(zip(phs, arrays))))
     for static, dynamic in zip(*values):
@@ -163,14 +173,11 @@ def test_allow_lists_are_current():
 
 def _graph_ops(info, arrays, batch_none):
     """Op names in the graphs the table's tests run for ``info`` on these inputs."""
-    g = gd.Graph(seed=0)
+    built = _build(info, arrays, batch_none)
+    if built is None:
+        return set()
+    g, phs, out, xs = built
     with g.as_default():
-        phs = _placeholders(arrays, "float64", batch_none)
-        try:
-            out = info.build(*phs)
-        except gd.ShapeError:
-            return set()
-        xs = [p for p in phs if p.dtype.kind == "f"]
         if info.grad and xs:
             grads = gd.gradients(gd.sum(out), xs, unconnected="zero")
             if info.second_order and not batch_none:  # as check_gradients(order=2) does
