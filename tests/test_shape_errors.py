@@ -245,3 +245,12 @@ def test_stop_gradient_treats_its_input_as_a_constant():
     x = ph((3,), "float64")
     (g,) = gd.gradients(gd.sum(x * gd.stop_gradient(x)), [x])
     assert run(g, {x: [1.0, -2.0, 3.0]}).tolist() == [1.0, -2.0, 3.0]  # not 2x
+
+
+@pytest.mark.parametrize("fn", [gd.argmax, gd.argmin])
+def test_argmax_axis_must_be_one_int(fn):
+    x = ph((3, 4))
+    with raises(gd.ShapeError, fn.__name__, "axis must be an int, got float 1.5", "'x' (3, 4)"):
+        fn(x, axis=1.5)
+    with raises(gd.ShapeError, fn.__name__, "axis 2 is out of range for rank 2"):
+        fn(x, axis=2)

@@ -11,6 +11,7 @@ from .base import (
     apply,
     as_tensor,
     checked_axes,
+    checked_axis,
     register,
     require_float,
     shape_error,
@@ -137,6 +138,12 @@ def _reduce(op, x, axis, keepdims, name, float_only=False):
     return apply(op, [x], name=name, axes=axes, keepdims=bool(keepdims))
 
 
+def _arg_reduce(op, x, axis, keepdims, name):
+    """argmax/argmin take exactly one int axis (a float or a tuple is an error)."""
+    x = as_tensor(x)
+    return _reduce(op, x, checked_axis(op.name, axis, x.ndim, [x]), keepdims, name)
+
+
 def sum(x, axis=None, keepdims=False, name=None):  # noqa: A001 (NumPy naming)
     """Sum of elements over ``axis`` (None = all, int, or tuple), like ``np.sum``."""
     return _reduce(Sum, x, axis, keepdims, name)
@@ -159,12 +166,12 @@ def min(x, axis=None, keepdims=False, name=None):  # noqa: A001
 
 def argmax(x, axis=-1, keepdims=False, name=None):
     """Index of the maximum along one ``axis`` (int64); not differentiable."""
-    return _reduce(Argmax, x, int(axis), keepdims, name)
+    return _arg_reduce(Argmax, x, axis, keepdims, name)
 
 
 def argmin(x, axis=-1, keepdims=False, name=None):
     """Index of the minimum along one ``axis`` (int64); not differentiable."""
-    return _reduce(Argmin, x, int(axis), keepdims, name)
+    return _arg_reduce(Argmin, x, axis, keepdims, name)
 
 
 # -- shape plumbing used by gradient rules ------------------------------------------
