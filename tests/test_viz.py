@@ -484,3 +484,15 @@ def test_tensors_between_two_collapsed_boxes_share_one_edge():
     pairs = re.findall(r"^\s*(\w+) -> (\w+) \[(?!.*dashed)", dot, re.M)
     assert len(pairs) == len(set(pairs))
     assert re.search(r'label="\d+ tensors".*tooltip="[^"]*hidden/', dot)
+
+
+def test_collapsed_scopes_are_referred_to_once_per_frame():
+    graph, *_ = build_xor_mlp()
+    dot = gd.render(graph, depth=0, cross_links=False)
+    refs = re.findall(r'id="(ref[^"]*)"', dot)
+    assert len(refs) == len(set(refs))
+    # the gradients read the hidden layer's values: one reference to the scope box
+    assert 'id="refscope:hidden"' in dot and 'id="ref:hidden/tanh"' not in dot
+    both = gd.render(graph, view="both", depth=0)
+    assert 'id="refscope:hidden@backward"' in both
+    assert "collapsed scope" in both

@@ -105,9 +105,9 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
         for t in n.inputs:
             src = box_of.get(t.node)
             if src is None or (view == "both" and part(t.node) != part(n)):
-                src = _reference(t, part(n), boxes)
+                src = _reference(t, src, part(n), boxes)
             elif not cross_links and _crosses(t.node, n):
-                src = _reference(t, dst.cluster, boxes)  # beside the node that reads it
+                src = _reference(t, src, dst.cluster, boxes)  # beside the node reading it
             if src is not dst:
                 flows.setdefault((src.id, dst.id), []).append((t, n))
     edges = [Edge(src, dst, _flow_attrs(uses, boxes[dst], edge_labels, on_path))
@@ -198,14 +198,23 @@ def _box_for(node, prefix, group_of, depth, boxes):
     return boxes.setdefault(box.id, box)
 
 
-def _reference(tensor, cluster, boxes):
+def _reference(tensor, source, cluster, boxes):
     """A dotted box standing for a value drawn elsewhere (or not at all), placed in
-    ``cluster``: one per tensor and cluster."""
+    ``cluster``: one per tensor and cluster, or one per collapsed scope and cluster
+    when ``source`` (the box the value is drawn in) is a collapsed scope."""
     where = hashlib.sha1("/".join(cluster).encode()).hexdigest()[:6] if cluster else ""
+    if source is not None and source.kind == "scope":
+        box_id = f"r{source.id}{where}"
+        if box_id not in boxes:
+            boxes[box_id] = Box(box_id, {"_scope_ref": source.attrs["_scope"]}, cluster, [],
+                                kind="external")
+        if tensor.node not in boxes[box_id].members:
+            boxes[box_id].members.append(tensor.node)
+        return boxes[box_id]
     box_id = f"x{tensor.node.id}_{tensor.index}{where}"
     if box_id not in boxes:
-        boxes[box_id] = Box(box_id, {}, cluster, [tensor.node], kind="external")
-        boxes[box_id].attrs["_tensor"] = tensor
+        boxes[box_id] = Box(box_id, {"_tensor": tensor}, cluster, [tensor.node],
+                            kind="external")
     return boxes[box_id]
 
 
@@ -220,11 +229,15 @@ def _finish_box(box, on_path, ends=()):
         attrs["label"] = style.scope_label(extra["_scope"], box.members)
         attrs["tooltip"] = f"{extra['_scope']}: {len(box.members)} nodes (collapsed)"
     elif box.kind == "external":
-        t = extra["_tensor"]
         where = "/".join(k.lstrip("@") for k in box.cluster)
-        attrs["id"] = f"ref:{t.name}" + (f"@{where}" if where else "")
-        attrs["label"] = style.html_label(t.name, [style.tensor_text(t)], bold=False)
-        attrs["tooltip"] = f"{t.name}: a value drawn elsewhere or outside this view"
+        if "_tensor" in extra:
+            t = extra["_tensor"]
+            name, detail, prefix = t.name, style.tensor_text(t), "ref:"
+        else:  # values from a collapsed scope drawn elsewhere
+            name, detail, prefix = extra["_scope_ref"], "collapsed scope", "refscope:"
+        attrs["id"] = prefix + name + (f"@{where}" if where else "")
+        attrs["label"] = style.html_label(name, [detail], bold=False)
+        attrs["tooltip"] = f"{name}: drawn elsewhere or outside this view"
     else:
         node = box.members[0]
         attrs["id"] = f"node:{node.name}"
