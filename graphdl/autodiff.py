@@ -72,14 +72,12 @@ def gradients(ys, xs, grad_ys=None, unconnected="none", name="gradients"):
             # file the rule's nodes under the forward node's scope: gradients/dense1/...
             with graph.enter_scope(f"{root}/{node.scope}"):
                 in_grads = node.op.vjp(node, *out_grads)
-            for inp, g in zip(node.inputs, in_grads):
-                if g is None or inp.node not in between or not _dt.is_float(inp.dtype):
-                    continue
-                with graph.enter_scope(f"{root}/{node.scope}"):
-                    g = g() if callable(g) else g
-                    if g is None:
+                for inp, g in zip(node.inputs, in_grads):
+                    if g is None or inp.node not in between or not _dt.is_float(inp.dtype):
                         continue
-                    grads.setdefault(inp, []).append(_fit(g, inp))
+                    g = g() if callable(g) else g  # lazy rules build only what is needed
+                    if g is not None:
+                        grads.setdefault(inp, []).append(_fit(g, inp))
         results = []
         for x in xs:
             g = _total(grads.get(x))

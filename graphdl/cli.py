@@ -18,6 +18,7 @@ from pathlib import Path
 from .errors import GraphError
 from .graph import Graph
 from .viz import FORMATS, VIEWS, render
+from .viz.select import graph_and_roots
 
 
 def _parser():
@@ -107,7 +108,6 @@ def render_command(args):
     highlight = None
     if args.highlight:
         if graph is None:
-            from .viz.select import graph_and_roots  # noqa: PLC0415
             graph = graph_and_roots(what)[0]
         if len(args.highlight) > 2:
             raise GraphError("--highlight takes one or two tensor names")

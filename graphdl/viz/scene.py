@@ -76,7 +76,6 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
         raise RenderError(f"render: depth must be a non-negative int or None, got {depth!r}")
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise RenderError(f"render: rankdir must be TB, LR, BT or RL, got {rankdir!r}")
-    shown = set(nodes)
     group_of = _groups(graph, groups)
     on_path = None
     ends = set()
@@ -115,7 +114,7 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
     for n in nodes:
         dst = box_of[n]
         for c in n.control_inputs:
-            if c in shown and box_of[c] is not dst:
+            if c in box_of and box_of[c] is not dst:
                 attrs = {"style": "dashed", "color": style.CONTROL_EDGE, "arrowhead": "odot"}
                 if on_path is not None:
                     _highlight_edge(attrs, False)
@@ -123,7 +122,7 @@ def build_scene(what, view="all", depth=None, highlight=None, groups=None,
 
     for box in boxes.values():
         _finish_box(box, on_path, ends)
-    clusters = _clusters(boxes, group_of)
+    clusters = _clusters(boxes)
     graph_attrs = {"rankdir": rankdir, "fontname": style.FONT, "nodesep": "0.3",
                    "ranksep": "0.35", "newrank": "true"}
     if title:
@@ -229,7 +228,7 @@ def _finish_box(box, on_path, ends=()):
         attrs["label"] = style.scope_label(extra["_scope"], box.members)
         attrs["tooltip"] = f"{extra['_scope']}: {len(box.members)} nodes (collapsed)"
     elif box.kind == "external":
-        where = "/".join(k.lstrip("@") for k in box.cluster)
+        where = _path_text(box.cluster)
         if "_tensor" in extra:
             t = extra["_tensor"]
             name, detail, prefix = t.name, style.tensor_text(t), "ref:"
@@ -253,6 +252,11 @@ def _finish_box(box, on_path, ends=()):
     box.attrs = attrs
 
 
+def _path_text(key):
+    """A cluster key as text for ids: ("@backward", "dense1") -> "backward/dense1"."""
+    return "/".join(k.lstrip("@") for k in key)
+
+
 def _highlight_edge(attrs, on):
     if on:
         attrs.update(color=style.HIGHLIGHT, penwidth="2.5", fontcolor=style.HIGHLIGHT)
@@ -260,7 +264,7 @@ def _highlight_edge(attrs, on):
         attrs.update(color=style.DIM_LINE, fontcolor=style.DIM_TEXT)
 
 
-def _clusters(boxes, group_of):
+def _clusters(boxes):
     """Every cluster key used by a box (and their parents), with its style."""
     # in order of first use, parents first (forward frames before backward); per key,
     # whether every box inside (references aside) is a gradient box, in one pass
@@ -282,6 +286,6 @@ def _clusters(boxes, group_of):
         else:
             attrs = dict(style.GRADIENT_CLUSTER if all_gradient else style.CLUSTER, label=last)
             attrs["tooltip"] = "/".join(k for k in key if not k.startswith("@"))
-        attrs["id"] = "cluster:" + "/".join(k.lstrip("@") for k in key)
+        attrs["id"] = "cluster:" + _path_text(key)
         clusters[key] = Cluster(key, attrs)
     return clusters
