@@ -104,6 +104,7 @@ def _tensor(graph, name):
 
 
 def render_command(args):
+    """``graphdl render``: build the target, resolve highlight names, draw."""
     what, graph = build_target(load_function(args.target))
     highlight = None
     if args.highlight:
@@ -127,6 +128,7 @@ def render_command(args):
 
 
 def main(argv=None):
+    """Entry point of the ``graphdl`` command; returns the exit status (2 on errors)."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "render":
