@@ -8,10 +8,13 @@ backends register themselves here with :func:`register_backend`.
 from ..errors import GraphError
 
 _BACKENDS = {}
+_PRIMARY = []  # names without aliases, in registration order
 
 
 def register_backend(name, factory, aliases=()):
     """Make ``Session(backend=name)`` use ``factory()`` to build the backend."""
+    if name not in _PRIMARY:
+        _PRIMARY.append(name)
     for n in (name, *aliases):
         _BACKENDS[n] = factory
 
@@ -28,8 +31,9 @@ def get_backend(name):
 
 
 def available_backends():
+    """Primary names of the registered backends (aliases left out), reference first."""
     _load_builtin()
-    return sorted(_BACKENDS)
+    return list(_PRIMARY)
 
 
 def _load_builtin():

@@ -1,0 +1,156 @@
+"""The lowered IR: a pure, functional copy of one Program that passes rewrite and
+compiled backends render.
+
+Where the graph IR has state (variable reads, assignments, groups, control
+dependencies), the lowered IR has none of it:
+
+* every value the program reads from outside is a *parameter* :class:`Value`
+  (``kind`` = ``"feed"``, ``"variable"`` or ``"constant"``; ``ref`` is the fed
+  graph Tensor, the :class:`~graphdl.ops.sources.Variable` or the ndarray);
+* an assignment becomes ordinary ops computing the variable's new value
+  (``assign_add(v, x)`` -> ``cast(add(current, x))``); the program ends with
+  ``updates``, the final new value of each assigned variable, which the backend
+  commits only after the whole run succeeded (a run is a transaction);
+* groups and control dependencies only decided *which* nodes run: once lowered,
+  what is live is what the fetches and the updates need.
+
+The only op left with an effect is randomness (``dropout_mask``, ``op.stateful``):
+passes never merge, fold or reorder stateful ops relative to each other, so
+masks are drawn in graph order, as the reference backend draws them.
+
+Passes never mutate a ``Program`` or graph ``Node``; they build or rewrite
+:class:`LoweredProgram` objects. ``origin`` on each :class:`LOp` keeps the graph
+node it came from, so errors and pictures can still name user-visible nodes.
+"""
+
+from ..shapes import fmt
+
+
+class Value:
+    """One array of the lowered program: static ``shape`` (``None`` = known at run
+    time) and ``dtype``; produced by output ``index`` of ``producer`` (an
+    :class:`LOp`), or a parameter (``producer`` is None, ``kind``/``ref`` say what)."""
+
+    __slots__ = ("shape", "dtype", "producer", "index", "kind", "ref", "source")
+
+    def __init__(self, shape, dtype, producer=None, index=0, kind=None, ref=None,
+                 source=None):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.producer = producer
+        self.index = index
+        self.kind = kind        # "feed" | "variable" | "constant" for parameters
+        self.ref = ref          # the fed Tensor, the Variable, or the ndarray
+        self.source = source    # the graph Tensor this value stands for, if any
+
+    @property
+    def is_param(self):
+        return self.producer is None
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def name(self):
+        """The graph name this value stands for (what errors show), else its kind."""
+        if self.source is not None:
+            return self.source.name
+        return getattr(self.ref, "name", None) or self.kind or self.producer.op.name
+
+    def __repr__(self):
+        what = self.kind if self.is_param else self.producer.op.name
+        return f"<Value {what} {fmt(self.shape)} {self.dtype}>"
+
+
+class LOp:
+    """One op application: ``op`` (an OpDef), ``inputs`` (Values), ``attrs`` (a dict)
+    and ``outputs`` (new Values, one per ``(shape, dtype)`` of ``out_types``)."""
+
+    __slots__ = ("op", "inputs", "attrs", "outputs", "origin")
+
+    def __init__(self, op, inputs, attrs, out_types, origin=None, sources=()):
+        self.op = op
+        self.inputs = tuple(inputs)
+        self.attrs = dict(attrs)
+        self.origin = origin  # the graph Node it came from (errors, pictures), or None
+        sources = tuple(sources) + (None,) * (len(out_types) - len(sources))
+        self.outputs = tuple(Value(s, d, self, i, source=src)
+                             for i, ((s, d), src) in enumerate(zip(out_types, sources)))
+
+    def __repr__(self):
+        where = f" from {self.origin.name!r}" if self.origin is not None else ""
+        return f"<LOp {self.op.name}{where}>"
+
+
+class LoweredProgram:
+    """What a compiled backend renders.
+
+    ``params``: input Values in argument order (feeds in ``Program.feeds`` order,
+    then variables in first-use order, then large constants).
+    ``ops``: LOps in an order where each comes after its inputs' producers.
+    ``fetches``: one Value per fetch of the Program (None for op fetches such as
+    groups). ``updates``: ``(Variable, Value)`` pairs, the new value of each
+    assigned variable, in graph order of the last assignment. An update Value may be
+    a parameter itself (``assign(v, feed)``, ``assign(v, w)``): a backend must copy it
+    before committing, so variables never alias feeds or each other.
+    ``kernels``: fusion groups (lists of LOps) once a fusion pass ran, else None.
+    ``log``: ``(pass name, dump)`` pairs, for ``GRAPHDL_DEBUG`` and ``graphdl compile``.
+    """
+
+    def __init__(self, program, params, ops, fetches, updates):
+        self.program = program
+        self.params = list(params)
+        self.ops = list(ops)
+        self.fetches = list(fetches)
+        self.updates = list(updates)
+        self.kernels = None
+        self.log = []
+
+    def consumers(self):
+        """Value -> list of (LOp, input slot) reading it."""
+        out = {}
+        for lop in self.ops:
+            for slot, v in enumerate(lop.inputs):
+                out.setdefault(v, []).append((lop, slot))
+        return out
+
+    def live_values(self):
+        """Values that are fetched or committed as variable updates."""
+        live = [v for v in self.fetches if v is not None]
+        live += [v for _, v in self.updates]
+        return live
+
+    def dump(self):
+        """A readable listing, one line per op: ``%3 = add(%1, %2) (?, 4) float32``."""
+        names = {}
+
+        def name(v):
+            if v not in names:
+                names[v] = f"%{len(names)}"
+            return names[v]
+
+        lines = []
+        for v in self.params:
+            ref = getattr(v.ref, "name", None) or type(v.ref).__name__
+            lines.append(f"{name(v)} = param {v.kind} {ref!s} {fmt(v.shape)} {v.dtype}")
+        for lop in self.ops:
+            outs = ", ".join(name(o) for o in lop.outputs)
+            ins = ", ".join(name(v) for v in lop.inputs)
+            attrs = {k: a for k, a in lop.attrs.items() if not k.startswith("_")}
+            shown = "".join(f", {k}={_short(a)}" for k, a in attrs.items())
+            types = "; ".join(f"{fmt(o.shape)} {o.dtype}" for o in lop.outputs)
+            lines.append(f"{outs} = {lop.op.name}({ins}{shown}) {types}")
+        fetched = ", ".join("none" if v is None else name(v) for v in self.fetches)
+        lines.append(f"fetch {fetched}")
+        for var, v in self.updates:
+            lines.append(f"update {var.name} <- {name(v)}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"<LoweredProgram {len(self.params)} params, {len(self.ops)} ops>"
+
+
+def _short(a):
+    text = repr(a)
+    return text if len(text) <= 30 else text[:27] + "..."
