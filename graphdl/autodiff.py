@@ -145,7 +145,7 @@ def _raise_if_blocked(x, between):
             consumers.setdefault(t.node, []).append((n, slot))
     blockers = [n for n in between if not n.is_gradient and _has_no_gradient(n) and any(
         t.node in between for t in n.inputs) and any(
-        not (c.op.name == "where" and slot == 0) for c, slot in consumers.get(n, []))]
+        slot not in c.op.selector_inputs for c, slot in consumers.get(n, []))]
     if blockers:
         names = ", ".join(f"{n.op.name} ({n.name!r})"
                           for n in sorted(blockers, key=lambda n: n.id))
@@ -155,6 +155,4 @@ def _raise_if_blocked(x, between):
 
 
 def _has_no_gradient(node):
-    if node.op.name == "cast":
-        return not _dt.is_float(node.attrs["dtype"])
-    return not node.op.differentiable
+    return not node.op.has_gradient(node)

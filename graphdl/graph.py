@@ -224,7 +224,7 @@ class Graph:
 
     def variables(self, trainable_only=False):
         """The graph's variables in creation order."""
-        out = [n.outputs[0] for n in self.nodes if n.op.name == "variable"]
+        out = [n.outputs[0] for n in self.nodes if n.op.source == "variable"]
         if trainable_only:
             out = [v for v in out if v.trainable]
         return out

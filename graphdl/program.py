@@ -30,7 +30,7 @@ class Program:
             stack.extend(t.node for t in node.inputs if t not in fed)
             stack.extend(node.control_inputs)
         self.nodes = sorted(needed, key=lambda n: n.id)
-        missing = [n for n in self.nodes if n.op.name == "placeholder"]
+        missing = [n for n in self.nodes if n.op.source == "feed"]
         if missing:
             listed = ", ".join(f"{n.name!r} {fmt(n.attrs['shape'])} {n.attrs['dtype']}"
                                for n in missing)

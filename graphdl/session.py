@@ -108,7 +108,7 @@ class Session:
 
 def check_feed(t, value):
     """A feed value as an array of t's dtype, or a FeedError naming t and the mismatch."""
-    what = "placeholder" if t.node.op.name == "placeholder" else "tensor"
+    what = "placeholder" if t.node.op.source == "feed" else "tensor"
     arr = np.asarray(value)
     if arr.dtype == object:
         raise FeedError(f"feed for {what} {t.name!r}: cannot convert {type(value).__name__} "

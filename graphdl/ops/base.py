@@ -32,6 +32,21 @@ class OpDef:
     differentiable = True
     #: reads or writes session state or randomness: never merged, folded or pruned
     stateful = False
+    #: what a source op (no inputs) provides: "feed" (a placeholder, supplied through
+    #: ``feed_dict``; a run that needs it unfed is an error), "variable" (a read of
+    #: session state) or "constant" (a value fixed at build time); None for other ops
+    source = None
+    #: assignment ops: input 0 is a Variable, input 1 the value; the op's output is
+    #: the variable's new value, which the run stores
+    updates_variable = False
+    #: for assignment ops, the elementwise op computing the new value from
+    #: ``(old, value)`` (add for assign_add); None: ``value`` replaces the old value
+    update_with = None
+    #: produces nothing and only makes its control inputs run (``gd.group``)
+    is_group = False
+    #: input slots that only *select* between other inputs (``where``'s condition): a
+    #: value there without a gradient does not block gradients through the op
+    selector_inputs = ()
     #: elementwise scalar formula, e.g. "exp({0})"; used by compiled backends
     scalar = None
     #: inputs read only for their shape (an int tuple or a slice): no gradient flows to
@@ -49,6 +64,11 @@ class OpDef:
     def compute(self, ctx, node, arrays):
         """Run the op in the reference backend; stateful ops override this."""
         return self.forward(*arrays, **node.attrs)
+
+    def has_gradient(self, node):
+        """Whether gradients flow through this node: ``differentiable`` unless a rule
+        depends on attrs (``cast`` has one only between floating-point dtypes)."""
+        return self.differentiable
 
     def vjp(self, node, *grads):
         """Given output cotangents (None = zero), return one per input (None = zero)."""

@@ -213,6 +213,7 @@ class Where(OpDef):
     """cond ? a : b, elementwise with broadcasting."""
 
     name = "where"
+    selector_inputs = (0,)
     scalar = "{1} if {0} else {2}"
 
     def infer(self, cond, a, b):
@@ -257,11 +258,14 @@ class Cast(OpDef):
     def forward(self, x, dtype):
         return x.astype(dtype)
 
+    def has_gradient(self, node):
+        # integers and bools carry no gradient
+        return _dt.is_float(node.inputs[0].dtype) and _dt.is_float(node.attrs["dtype"])
+
     def vjp(self, node, g):
-        x = node.inputs[0]
-        if not (_dt.is_float(x.dtype) and _dt.is_float(node.attrs["dtype"])):
-            return [None]  # integers and bools carry no gradient
-        return [cast(g, x.dtype)]
+        if not self.has_gradient(node):
+            return [None]
+        return [cast(g, node.inputs[0].dtype)]
 
 
 def cast(x, dtype, name=None):

@@ -14,6 +14,7 @@ class Placeholder(OpDef):
     """A value supplied at run time through ``feed_dict``."""
 
     name = "placeholder"
+    source = "feed"
 
     def infer(self, shape, dtype):
         return [(shape, dtype)]
@@ -47,6 +48,7 @@ class Constant(OpDef):
     """A value fixed at graph-build time."""
 
     name = "constant"
+    source = "constant"
 
     def infer(self, value):
         return [(value.shape, value.dtype)]
@@ -105,6 +107,7 @@ class VariableOp(OpDef):
     """Reads a variable's current value from the session state."""
 
     name = "variable"
+    source = "variable"
     stateful = True
 
     def infer(self, **attrs):  # the Variable constructor sets the type itself

@@ -11,12 +11,14 @@ from ..errors import GraphError, ShapeError
 from ..graph import as_node, get_default_graph
 from ..shapes import broadcast_shapes, fmt
 from .base import OpDef, apply, as_tensor, register
+from .elementwise import add, subtract
 from .sources import Variable
 
 
 class _Assign(OpDef):
     stateful = True
     differentiable = False
+    updates_variable = True
 
     def infer(self, var, value):
         try:
@@ -54,6 +56,7 @@ class AssignAdd(_Assign):
     """Add to a variable in place; outputs the new value."""
 
     name = "assign_add"
+    update_with = add.op
 
     def update(self, old, value):
         return old + value
@@ -64,6 +67,7 @@ class AssignSub(_Assign):
     """Subtract from a variable; outputs the new value."""
 
     name = "assign_sub"
+    update_with = subtract.op
 
     def update(self, old, value):
         return old - value
@@ -97,6 +101,7 @@ class Group(OpDef):
     """Runs its inputs (and control inputs); produces nothing."""
 
     name = "group"
+    is_group = True
     stateful = True
     differentiable = False
 

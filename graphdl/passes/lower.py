@@ -14,13 +14,9 @@ The rules (the same ones the reference backend follows, see docs/architecture.md
 """
 
 from ..graph import Tensor
-from ..ops.elementwise import Cast, add, subtract
+from ..ops.elementwise import Cast
 from ..ops.shape import BroadcastTo
-from ..ops.sources import VariableOp
-from ..ops.state import Assign, AssignAdd, AssignSub, Group
 from .ir import LOp, LoweredProgram, Value
-
-_ARITH = {AssignAdd: add.op, AssignSub: subtract.op}
 
 
 def lower(program):
@@ -48,21 +44,21 @@ def lower(program):
         if all(o in values for o in node.outputs) and node.outputs:
             continue  # fed
         op = node.op
-        if op is VariableOp:
+        if op.source == "variable":
             var = node.outputs[0]
             values[var] = stored_value(var)
-        elif op is Group:
+        elif op.is_group:
             continue
-        elif op in (Assign, AssignAdd, AssignSub):
+        elif op.updates_variable:
             var, x = node.inputs
             value = values[x]
-            if op is Assign:
+            if op.update_with is None:
                 new = value
                 if new.shape != var.shape:
                     (new,) = emit(BroadcastTo, [new], {"shape": var.shape},
                                   [(var.shape, new.dtype)], node)
             else:
-                arith = _ARITH[op]
+                arith = op.update_with
                 old = current.get(var) or stored_value(var)
                 ((shape, dtype),) = arith.infer(old, value)
                 (new,) = emit(arith, [old, value], {}, [(shape, dtype)], node)

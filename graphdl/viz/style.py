@@ -64,17 +64,19 @@ LEGEND = [  # (kind, gradient, text) in the order the legend lists them
     ("external", False, "outside the view"),
 ]
 
-_STATE_OPS = {"assign", "assign_add", "assign_sub", "group"}
+#: box kind of each source role (OpDef.source)
+_SOURCE_KINDS = {"feed": "placeholder", "variable": "variable", "constant": "constant"}
 _DTYPE_SHORT = {"float64": "f64", "float32": "f32", "float16": "f16", "int64": "i64",
                 "int32": "i32", "int8": "i8", "uint8": "u8", "bool": "bool"}
 _FLOAT32 = np.dtype("float32")
 
 
 def kind_of(node):
-    name = node.op.name
-    if name in ("placeholder", "variable", "constant"):
-        return name
-    return "state" if name in _STATE_OPS else "op"
+    """The box kind of a node, from its op's flags (never its name)."""
+    op = node.op
+    if op.source is not None:
+        return _SOURCE_KINDS[op.source]
+    return "state" if op.updates_variable or op.is_group else "op"
 
 
 def node_attrs(kind, gradient=False):
