@@ -12,12 +12,15 @@ them apart) and under the name scope ``gradients``, each rule's nodes in the
 forward node's own scope (``gradients/dense1/...``).
 """
 
+import numpy as np
+
 from . import dtypes as _dt
-from .errors import GraphError, NotDifferentiableError
+from .errors import DTypeError, GraphError, NotDifferentiableError
 from .graph import Tensor, ancestors
 from .ops.base import as_tensor
 from .ops.elementwise import add, cast
 from .ops.reduction import broadcast_like, sum_to_like
+from .ops.shape import ensure_shape_like
 from .shapes import fmt
 
 
@@ -50,22 +53,22 @@ def gradients(ys, xs, grad_ys=None, unconnected="none", name="gradients"):
                                          "only floating-point tensors have gradients")
     if grad_ys is None:
         grad_ys = [None] * len(ys)
-    elif isinstance(grad_ys, Tensor):
+    elif not isinstance(grad_ys, (list, tuple)):  # one tensor or array: one grad_y
         grad_ys = [grad_ys]
     if len(grad_ys) != len(ys):
         raise GraphError(f"gradients: {len(ys)} ys but {len(grad_ys)} grad_ys")
 
     between = _nodes_between(xs, ys)
-    x_set = set(xs)
     grads = {}  # tensor -> list of cotangent tensors
     with graph.gradient_context(ys), graph.name_scope(name) as root:
         for y, gy in zip(ys, grad_ys):
             seed = broadcast_like(as_tensor(1.0, dtype=y.dtype, like=y), y) \
-                if gy is None else as_tensor(gy, like=y)
+                if gy is None else _grad_y(gy, y)
             grads.setdefault(y, []).append(seed)
         for node in sorted(between, key=lambda n: n.id, reverse=True):
-            if all(o in x_set for o in node.outputs) and node.outputs:
-                continue  # stop at the requested xs: nothing above them is needed
+            if not any(t.node in between for t in _gradient_inputs(node)):
+                continue  # nothing this node depends on needs a gradient (e.g. an x at
+                # the bottom); an x with other xs below it is walked through
             out_grads = [_total(grads.get(o)) for o in node.outputs]
             if all(g is None for g in out_grads) or not node.op.differentiable:
                 continue
@@ -87,6 +90,24 @@ def gradients(ys, xs, grad_ys=None, unconnected="none", name="gradients"):
                     g = broadcast_like(as_tensor(0.0, dtype=x.dtype, like=x), x)
             results.append(g)
     return results[0] if single else results
+
+
+def _grad_y(gy, y):
+    """A given cotangent for y: y's dtype and exactly y's shape (None dims checked when
+    the graph runs), since a broadcast or summed-away cotangent is a wrong gradient."""
+    if not isinstance(gy, Tensor):
+        arr = np.asarray(gy)
+        if arr.dtype.kind in "iuf":
+            gy = as_tensor(arr.astype(y.dtype), like=y)
+        else:
+            raise DTypeError(f"gradients: grad_y for {y.name!r} is not numeric "
+                             f"({type(gy).__name__})")
+    if not _dt.is_float(gy.dtype):
+        raise DTypeError(f"gradients: grad_y for {y.name!r} has dtype {gy.dtype}; "
+                         "expected a floating-point value")
+    if gy.dtype != y.dtype:
+        gy = cast(gy, y.dtype)
+    return ensure_shape_like(gy, y, f"gradients: grad_y for {y.name!r}")
 
 
 def _total(gs):

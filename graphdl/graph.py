@@ -108,7 +108,7 @@ class Node:
     __hash__ = object.__hash__
 
 
-_SCOPE_OK = re.compile(r"^[A-Za-z0-9_.\-]*$")
+_SCOPE_OK = re.compile(r"[A-Za-z0-9_.\-]*")  # used with fullmatch: no "\n" at the end
 
 
 class Graph:
@@ -122,7 +122,8 @@ class Graph:
     def __init__(self, seed=None):
         self.nodes = []
         self._ids = itertools.count()
-        self._names = {}
+        self._names = {}  # scoped base name -> next suffix to try
+        self._taken = set()  # every name (node or scope) handed out
         self._scope = []
         self._gradient_of = []  # stack of the ys of the gradients() calls being built
         self._control_stack = []
@@ -150,17 +151,23 @@ class Graph:
 
     def unique_name(self, base):
         """Prefix with the current name scope and add a suffix if taken."""
-        if not _SCOPE_OK.match(base.replace("/", "")):
+        if not _SCOPE_OK.fullmatch(base.replace("/", "")):
             raise GraphError(f"invalid name {base!r}: use letters, digits, '_', '.', '-'")
         scoped = "/".join(self._scope + [base])
+        # every name ever handed out is taken, so "x_1" then "x", "x" gives x_1, x, x_2
         count = self._names.get(scoped, 0)
+        name = scoped if count == 0 else f"{scoped}_{count}"
+        while name in self._taken:
+            count += 1
+            name = f"{scoped}_{count}"
         self._names[scoped] = count + 1
-        return scoped if count == 0 else f"{scoped}_{count}"
+        self._taken.add(name)
+        return name
 
     @contextlib.contextmanager
     def name_scope(self, name):
         """Nodes created inside get names ``name/...`` (nestable)."""
-        if not name or not _SCOPE_OK.match(name):
+        if not name or not _SCOPE_OK.fullmatch(name):
             raise GraphError(f"invalid name scope {name!r}")
         # a scope name used twice at the same level gets a suffix, like TensorFlow
         unique = self.unique_name(name).rsplit("/", 1)[-1]

@@ -114,7 +114,9 @@ def check_feed(t, value):
         raise FeedError(f"feed for {what} {t.name!r}: cannot convert {type(value).__name__} "
                         "to an array")
     if arr.dtype != t.dtype:
-        if not np.can_cast(arr.dtype, t.dtype, casting="same_kind") or \
+        if arr.dtype.kind in "iu" and t.dtype.kind in "iu":
+            _check_int_range(what, t, arr)  # any integers that fit, signed or not
+        elif not np.can_cast(arr.dtype, t.dtype, casting="same_kind") or \
                 (arr.dtype.kind == "f" and t.dtype.kind in "iub"):
             raise FeedError(f"feed for {what} {t.name!r}: expected dtype {t.dtype}, given "
                             f"{arr.dtype} (which does not convert safely)")
@@ -123,3 +125,15 @@ def check_feed(t, value):
         raise FeedError(f"feed for {what} {t.name!r}: expected shape {fmt(t.shape)}, given "
                         f"{fmt(arr.shape)}")
     return arr
+
+
+def _check_int_range(what, t, arr):
+    """Integers that do not fit t's dtype would wrap around silently in astype."""
+    if not arr.size:
+        return
+    info = np.iinfo(t.dtype)
+    lo, hi = arr.min(), arr.max()
+    if int(lo) < info.min or int(hi) > info.max:
+        bad = lo if int(lo) < info.min else hi
+        raise FeedError(f"feed for {what} {t.name!r}: value {int(bad)} is out of the range "
+                        f"of {t.dtype} [{info.min}, {info.max}]")

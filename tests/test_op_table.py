@@ -43,6 +43,8 @@ TESTED_ELSEWHERE = {
     "assign_add": "tests/test_session.py::test_variables_initialize_on_first_use_and_"
                   "assignments_persist",
     "assign_sub": "tests/test_session.py::test_group_runs_every_member_and_returns_none",
+    "ensure_shape_like": "tests/test_silent_errors.py::test_grad_ys_unknown_dims_are_"
+                         "checked_at_run_time",
     "group": "tests/test_session.py::test_group_runs_every_member_and_returns_none",
 }
 

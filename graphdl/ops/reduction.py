@@ -49,6 +49,9 @@ class Sum(_Reduction):
 
     name = "sum"
 
+    def _dtype(self, x):  # a sum of bools counts, as in NumPy
+        return _dt.int64 if x.dtype == _dt.bool_ else x.dtype
+
     def forward(self, x, axes, keepdims):
         return np.sum(x, axis=axes, keepdims=keepdims)
 

@@ -120,6 +120,45 @@ def _reshape_back(g, x):
     return apply(ReshapeLike, [g, x])
 
 
+@register
+class EnsureShapeLike(OpDef):
+    """``x`` unchanged, after checking at run time that its shape is exactly ``like``'s.
+
+    Used where a static check cannot decide because of ``None`` dims (the ``grad_ys``
+    of ``gd.gradients``); a mismatch is a ShapeError, never a silent broadcast.
+    """
+
+    name = "ensure_shape_like"
+
+    def infer(self, x, like, what):
+        return [(tuple(d if d is not None else e for d, e in zip(like.shape, x.shape)),
+                 x.dtype)]
+
+    def forward(self, x, like, what):
+        if x.shape != like.shape:
+            raise ShapeError(f"{what}: shape {fmt(x.shape)} at run time, expected "
+                             f"{fmt(like.shape)}")
+        return x
+
+    shape_only_inputs = (1,)
+
+    def vjp(self, node, g):
+        return [g, None]
+
+
+def ensure_shape_like(x, like, what, name=None):
+    """``x``, checked (statically where known, else at run time) to have ``like``'s shape.
+
+    ``what`` names ``x`` in the error message.
+    """
+    if x.ndim != like.ndim or any(a is not None and b is not None and a != b
+                                  for a, b in zip(x.shape, like.shape)):
+        raise ShapeError(f"{what}: shape {fmt(x.shape)}, expected {fmt(like.shape)}")
+    if None not in x.shape and None not in like.shape:
+        return x
+    return apply(EnsureShapeLike, [x, like], name=name, what=what)
+
+
 def reshape(x, shape, name=None):
     """Give ``x`` a new shape with the same elements, like ``np.reshape``.
 

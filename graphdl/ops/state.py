@@ -7,8 +7,9 @@ consume them); assignments take effect in graph order, each on the latest value.
 
 import numpy as np
 
-from ..errors import GraphError, ShapeError
-from ..graph import as_node, get_default_graph
+from .. import dtypes as _dt
+from ..errors import DTypeError, GraphError, ShapeError
+from ..graph import Tensor, as_node, get_default_graph
 from ..shapes import broadcast_shapes, fmt
 from .base import OpDef, apply, as_tensor, register
 from .elementwise import add, subtract
@@ -77,7 +78,15 @@ def _assign(op, var, value, name):
     if not isinstance(var, Variable):
         raise GraphError(f"{op.name}: target {getattr(var, 'name', var)!r} is not a "
                          "gd.Variable")
+    if not isinstance(value, Tensor) and not _dt.is_float(var.dtype) and \
+            np.asarray(value).dtype.kind == "f":
+        raise DTypeError(f"{op.name}: float value {value!r} for variable {var.name!r} of "
+                         f"dtype {var.dtype} would be truncated; use an integer value")
     value = as_tensor(value, like=var)
+    if not _dt.is_float(var.dtype) and _dt.is_float(value.dtype):
+        raise DTypeError(f"{op.name}: value {value.name!r} has dtype {value.dtype} but "
+                         f"variable {var.name!r} has dtype {var.dtype}; assigning would "
+                         "truncate (use gd.cast to say so)")
     return apply(op, [var, value], name=name)
 
 
