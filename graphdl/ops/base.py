@@ -6,8 +6,8 @@ Every op is one :class:`OpDef` subclass instance that holds, side by side:
 2. ``forward`` — the NumPy reference implementation (the executable definition);
 3. ``vjp``     — the gradient rule, written as graph-building code, so gradients
    are graphs too (they render, compile and differentiate again);
-4. ``scalar``  — for elementwise ops, a scalar formula template compiled
-   backends can fuse into loops (``None`` elsewhere).
+4. ``scalar``  — for elementwise ops, a plain Python scalar function compiled
+   backends fuse into loops (``None`` elsewhere; contract in :mod:`.scalars`).
 
 ``apply(op, inputs, **attrs)`` checks the inputs, runs ``infer`` and adds the
 node to the graph. Adding an op = writing one OpDef (and one op-table entry in
@@ -47,7 +47,9 @@ class OpDef:
     #: input slots that only *select* between other inputs (``where``'s condition): a
     #: value there without a gradient does not block gradients through the op
     selector_inputs = ()
-    #: elementwise scalar formula, e.g. "exp({0})"; used by compiled backends
+    #: elementwise ops: the scalar function (see graphdl/ops/scalars.py for the
+    #: contract: scalar inputs positionally, attrs by keyword, math.* only), which
+    #: compiled backends fuse into loops; None for other ops
     scalar = None
     #: inputs read only for their shape (an int tuple or a slice): no gradient flows to
     #: them, so ``gradients`` does not count the op as depending on them

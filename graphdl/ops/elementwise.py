@@ -1,8 +1,9 @@
 """Elementwise ops: unary math, binary arithmetic with NumPy broadcasting,
 comparisons, ``where`` and ``cast``.
 
-Each op is one ``_unary``/``_binary`` call holding its NumPy reference, its
-gradient rule and its scalar formula. Gradient rules may return a cotangent
+Each op is one ``_define`` call (or a small OpDef) holding its NumPy reference,
+its gradient rule and its scalar function (in :mod:`.scalars`, which states the
+contract compiled backends rely on). Gradient rules may return a cotangent
 with the *broadcast* shape: ``gradients`` sums it back to each input's shape,
 once, for every op.
 """
@@ -12,6 +13,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..errors import DTypeError, ShapeError
 from ..shapes import broadcast_shapes
+from . import scalars as S
 from .base import OpDef, apply, as_tensor, register, shape_error
 
 
@@ -42,7 +44,7 @@ class _Elementwise(OpDef):
 def _define(name, arity, fn, grad, scalar, doc, float_only=True, out_dtype=None,
             differentiable=True, public_name=None):
     """Register an elementwise op and return its public graph-building function."""
-    attrs = {"name": name, "forward": staticmethod(fn), "scalar": scalar,
+    attrs = {"name": name, "forward": staticmethod(fn), "scalar": staticmethod(scalar),
              "float_only": float_only, "out_dtype": out_dtype,
              "differentiable": differentiable, "__doc__": doc}
     if grad is not None:
@@ -87,14 +89,14 @@ def _y(node):
     return node.outputs[0]
 
 
-negative = _define("neg", 1, np.negative, lambda n, g: [-g], "-({0})",
+negative = _define("neg", 1, np.negative, lambda n, g: [-g], S.neg,
                    "Elementwise -x. Gradient: -g.", float_only=False, public_name="negative")
 neg = negative
-exp = _define("exp", 1, np.exp, lambda n, g: [g * _y(n)], "exp({0})",
+exp = _define("exp", 1, np.exp, lambda n, g: [g * _y(n)], S.exp,
               "Elementwise e**x. Gradient: g * exp(x).")
-log = _define("log", 1, np.log, lambda n, g: [g / _x(n)], "log({0})",
+log = _define("log", 1, np.log, lambda n, g: [g / _x(n)], S.log,
               "Natural logarithm. Gradient: g / x.")
-sqrt = _define("sqrt", 1, np.sqrt, lambda n, g: [g / (2.0 * _y(n))], "sqrt({0})",
+sqrt = _define("sqrt", 1, np.sqrt, lambda n, g: [g / (2.0 * _y(n))], S.sqrt,
                "Square root. Gradient: g / (2 sqrt(x)).")
 
 
@@ -105,14 +107,14 @@ def _sigmoid(x):
 
 
 sigmoid = _define("sigmoid", 1, _sigmoid, lambda n, g: [g * _y(n) * (1.0 - _y(n))],
-                  "1 / (1 + exp(-{0}))",
+                  S.sigmoid,
                   "Logistic sigmoid 1/(1+e^-x), stable for large |x|. Gradient: g*y*(1-y).")
-tanh = _define("tanh", 1, np.tanh, lambda n, g: [g * (1.0 - _y(n) * _y(n))], "tanh({0})",
+tanh = _define("tanh", 1, np.tanh, lambda n, g: [g * (1.0 - _y(n) * _y(n))], S.tanh,
                "Hyperbolic tangent. Gradient: g * (1 - y²).")
-sign = _define("sign", 1, np.sign, lambda n, g: [None], "sign({0})",
+sign = _define("sign", 1, np.sign, lambda n, g: [None], S.sign,
                "Sign of x (-1, 0, 1). Its gradient is zero everywhere it exists.",
                float_only=False)
-abs = _define("abs", 1, np.abs, lambda n, g: [g * sign(_x(n))], "abs({0})",  # noqa: A001
+abs = _define("abs", 1, np.abs, lambda n, g: [g * sign(_x(n))], S.abs_,  # noqa: A001
               "Absolute value. Gradient: g * sign(x) (0 at x = 0).", float_only=False)
 
 
@@ -121,10 +123,10 @@ def _softplus(x):
 
 
 softplus = _define("softplus", 1, _softplus, lambda n, g: [g * sigmoid(_x(n))],
-                   "max({0}, 0) + log1p(exp(-abs({0})))",
+                   S.softplus,
                    "log(1 + e^x), computed stably. Gradient: g * sigmoid(x).")
 relu = _define("relu", 1, lambda x: np.maximum(x, 0).astype(x.dtype),
-               lambda n, g: [where(_x(n) > 0, g, _zero_like(g))], "max({0}, 0)",
+               lambda n, g: [where(_x(n) > 0, g, _zero_like(g))], S.relu,
                "max(x, 0). Gradient: g where x > 0, else 0 (0 at the kink x = 0).",
                float_only=False)
 
@@ -134,7 +136,7 @@ class LeakyRelu(_Elementwise):
     """x where x > 0, alpha * x elsewhere."""
 
     name = "leaky_relu"
-    scalar = "{0} if {0} > 0 else {alpha} * {0}"
+    scalar = staticmethod(S.leaky_relu)
 
     def forward(self, x, alpha):
         return np.where(x > 0, x, alpha * x).astype(x.dtype)
@@ -154,48 +156,48 @@ def _ab(node):
     return node.inputs
 
 
-add = _define("add", 2, np.add, lambda n, g: [g, g], "{0} + {1}",
+add = _define("add", 2, np.add, lambda n, g: [g, g], S.add,
               "a + b with broadcasting. Gradient: g to both (summed over broadcast axes).",
               float_only=False)
-subtract = _define("sub", 2, np.subtract, lambda n, g: [g, -g], "{0} - {1}",
+subtract = _define("sub", 2, np.subtract, lambda n, g: [g, -g], S.sub,
                    "a - b with broadcasting. Gradient: g, -g.", float_only=False,
                    public_name="subtract")
 sub = subtract
 multiply = _define("mul", 2, np.multiply,
                    lambda n, g: [lambda: g * n.inputs[1], lambda: g * n.inputs[0]],
-                   "{0} * {1}", "a * b with broadcasting. Gradient: g*b, g*a.",
+                   S.mul, "a * b with broadcasting. Gradient: g*b, g*a.",
                    float_only=False, public_name="multiply")
 mul = multiply
 divide = _define("div", 2, lambda a, b: np.true_divide(a, b).astype(_dt.result_dtype(
                      a.dtype, b.dtype)),
                  lambda n, g: [lambda: g / n.inputs[1],
                                lambda: -g * n.outputs[0] / n.inputs[1]],
-                 "{0} / {1}", "a / b (true division). Gradient: g/b, -g*a/b².",
+                 S.div, "a / b (true division). Gradient: g/b, -g*a/b².",
                  public_name="divide")
 div = divide
 power = _define("pow", 2, np.power,
                 lambda n, g: [lambda: g * n.inputs[1] * n.inputs[0] ** (n.inputs[1] - 1.0),
                               lambda: g * n.outputs[0] * log(n.inputs[0])],
-                "{0} ** {1}",
+                S.pow_,
                 "a ** b. Gradient: g*b*a^(b-1) and g*a^b*log(a) (the latter needs a > 0).",
                 public_name="power")
 pow = power  # noqa: A001
 maximum = _define("maximum", 2, np.maximum,
                   lambda n, g: [lambda: where(n.inputs[0] >= n.inputs[1], g, _zero_like(g)),
                                 lambda: where(n.inputs[0] < n.inputs[1], g, _zero_like(g))],
-                  "max({0}, {1})",
+                  S.maximum,
                   "Elementwise max. Gradient goes to the larger input (to a at ties).",
                   float_only=False)
 minimum = _define("minimum", 2, np.minimum,
                   lambda n, g: [lambda: where(n.inputs[0] <= n.inputs[1], g, _zero_like(g)),
                                 lambda: where(n.inputs[0] > n.inputs[1], g, _zero_like(g))],
-                  "min({0}, {1})",
+                  S.minimum,
                   "Elementwise min. Gradient goes to the smaller input (to a at ties).",
                   float_only=False)
 
 
 def _comparison(name, fn, symbol):
-    return _define(name, 2, fn, None, f"{{0}} {symbol} {{1}}",
+    return _define(name, 2, fn, None, getattr(S, name),
                    f"Elementwise a {symbol} b (bool). Not differentiable.",
                    float_only=False, out_dtype=_dt.bool_, differentiable=False)
 
@@ -214,7 +216,7 @@ class Where(OpDef):
 
     name = "where"
     selector_inputs = (0,)
-    scalar = "{1} if {0} else {2}"
+    scalar = staticmethod(S.where)
 
     def infer(self, cond, a, b):
         if cond.dtype != _dt.bool_:
@@ -250,7 +252,8 @@ class Cast(OpDef):
     """Convert to another dtype."""
 
     name = "cast"
-    scalar = "{dtype}({0})"
+    # the conversion every elementwise result undergoes in generated code is the cast
+    scalar = staticmethod(S.identity)
 
     def infer(self, x, dtype):
         return [(x.shape, dtype)]
