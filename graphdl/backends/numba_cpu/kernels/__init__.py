@@ -1,0 +1,1 @@
+"""Library kernels compiled once per dtype, cached on disk, called from generated code."""
