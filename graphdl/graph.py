@@ -141,6 +141,11 @@ class Graph:
             if t.graph is not self:
                 raise GraphError(f"{op.name}: input {t.name!r} belongs to another graph; "
                                  "build every tensor of a computation in one graph")
+        try:
+            hash(tuple(attrs.items()))
+        except TypeError as exc:  # passes compare and deduplicate nodes by their attrs
+            raise GraphError(f"{op.name}: node attributes must be hashable ({exc}); "
+                             "store arrays as FrozenArray") from None
         full = self.unique_name(name or op.name)
         controls = tuple(control_inputs) + tuple(
             n for ctx in self._control_stack for n in ctx)

@@ -6,6 +6,7 @@ import pytest
 import graphdl as gd
 from graphdl.ops.base import REGISTRY, OpDef, apply
 from graphdl.ops.elementwise import multiply
+from graphdl.ops.sources import FrozenArray
 from graphdl.ops.state import _Assign
 from graphdl.passes import lower
 from graphdl.passes.interpret import evaluate
@@ -50,3 +51,54 @@ def test_a_comparison_as_a_where_condition_does_not_block_gradients_a_cast_to_in
     ok = gd.cast(x, "float32")
     assert ok.node.op.has_gradient(ok.node)
     assert isinstance(ok.node.op, OpDef)
+
+
+def test_a_new_assignment_op_runs_on_the_reference_backend_by_its_flags():
+    v = gd.Variable(np.float32(3.0), name="v")
+    new = apply(_AssignMul(), [v, gd.constant(np.float32(2.0))])
+    sess = gd.Session()
+    assert sess.run(new) == 6.0
+    assert sess.run(v) == 6.0
+
+
+class _Coin(OpDef):
+    """A new random op: defines ``sample``, no backend edit."""
+
+    name = "coin_test"
+    stateful = True
+    random = True
+
+    def infer(self, x):
+        return [(x.shape, x.dtype)]
+
+    def sample(self, rng, x):
+        return (rng.random(x.shape) < 0.5).astype(x.dtype)
+
+
+def test_a_new_random_op_draws_from_the_session_generator():
+    x = gd.placeholder((5,), "float64")
+    coin = apply(_Coin(), [x])
+    X = np.zeros(5)
+    first = gd.Session(seed=3).run(coin, {x: X})
+    again = gd.Session(seed=3).run(coin, {x: X})
+    np.testing.assert_array_equal(first, again)
+    lp = lower(Program([coin], [x]))
+    (drawn,), _ = evaluate(lp, [X], rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(drawn, first)
+
+
+def test_constants_are_frozen_and_equal_by_value_so_nodes_compare():
+    a = gd.constant(np.arange(6.0).reshape(2, 3))
+    b = gd.constant(np.arange(6.0).reshape(2, 3))
+    c = gd.constant(np.arange(6.0).reshape(3, 2))
+    va, vb, vc = (t.node.attrs["value"] for t in (a, b, c))
+    assert isinstance(va, FrozenArray) and va == vb and hash(va) == hash(vb) and va != vc
+    assert va != FrozenArray(va.array.astype("float32"))
+    with pytest.raises(ValueError):
+        va.array[0, 0] = 1.0  # read-only
+
+
+def test_unhashable_attrs_are_refused_at_build_time():
+    with pytest.raises(gd.GraphError, match="hashable"):
+        gd.get_default_graph().add_node(REGISTRY["constant"], [], {"value": np.zeros(2)},
+                                        [((2,), np.dtype("float64"))])

@@ -34,7 +34,5 @@ class RunContext:
             self.values[var] = var.initial_value(self.rng)
         return self.values[var]
 
-    current_value = read_variable
-
     def write_variable(self, var, value):
         self.values[var] = np.asarray(value, dtype=var.dtype)

@@ -4,6 +4,10 @@ It interprets a Program node by node with each op's ``forward`` and checks
 every result against the node's static shape and dtype, so a wrong shape rule
 or reference implementation fails loudly here rather than silently later.
 Exactness and readability matter here, not speed.
+
+Ops are pure; what touches the session (variables, feeds, randomness) is this
+backend's business, decided by the op's flags in :func:`state_rule` — so a new
+assignment or random op needs no edit here.
 """
 
 import numpy as np
@@ -33,10 +37,56 @@ class ReferenceBackend(Backend):
         return run
 
 
+# -- state rules: ``rule(ctx, node, arrays)`` for ops that touch the session ------------
+def _unfed_placeholder(ctx, node, arrays):
+    raise FeedError(f"placeholder {node.name!r} with shape {fmt(node.attrs['shape'])} "
+                    f"and dtype {node.attrs['dtype']} must be fed")
+
+
+def _read_variable(ctx, node, arrays):
+    return ctx.read_variable(node.outputs[0])
+
+
+def _assign(ctx, node, arrays):
+    # starts from the stored value (earlier assignments of this run included), not from
+    # the snapshot read that is the node's input 0
+    var = node.inputs[0]
+    new = node.op.forward(ctx.read_variable(var), arrays[1]).astype(var.dtype)
+    ctx.write_variable(var, new)
+    return new
+
+
+def _run_group(ctx, node, arrays):
+    return ()
+
+
+def _draw(ctx, node, arrays):
+    return node.op.sample(ctx.rng, *arrays, **node.attrs)
+
+
+def _forward(ctx, node, arrays):
+    return node.op.forward(*arrays, **node.attrs)
+
+
+def state_rule(op):
+    """How this backend runs ``op``: by its flags, else its pure ``forward``."""
+    if op.source == "feed":
+        return _unfed_placeholder
+    if op.source == "variable":
+        return _read_variable
+    if op.updates_variable:
+        return _assign
+    if op.is_group:
+        return _run_group
+    if op.random:
+        return _draw
+    return _forward
+
+
 def _compute(ctx, node, arrays):
     """Run one op; a failure on run-time shapes says which node and which inputs."""
     try:
-        return node.op.compute(ctx, node, arrays)
+        return state_rule(node.op)(ctx, node, arrays)
     except (FeedError, NotInGraphError):
         raise
     except GraphError as exc:  # the op's own run-time check: add where it happened

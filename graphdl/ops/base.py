@@ -32,6 +32,9 @@ class OpDef:
     differentiable = True
     #: reads or writes session state or randomness: never merged, folded or pruned
     stateful = False
+    #: draws from the session's random generator: instead of ``forward`` the op defines
+    #: ``sample(rng, *arrays, **attrs)``, and backends pass the session's generator
+    random = False
     #: what a source op (no inputs) provides: "feed" (a placeholder, supplied through
     #: ``feed_dict``; a run that needs it unfed is an error), "variable" (a read of
     #: session state) or "constant" (a value fixed at build time); None for other ops
@@ -60,12 +63,12 @@ class OpDef:
         raise NotImplementedError(self.name)
 
     def forward(self, *arrays, **attrs):
-        """NumPy reference: arrays in, one array (or a tuple for several outputs) out."""
-        raise NotImplementedError(self.name)
+        """NumPy reference: arrays in, one array (or a tuple for several outputs) out.
 
-    def compute(self, ctx, node, arrays):
-        """Run the op in the reference backend; stateful ops override this."""
-        return self.forward(*arrays, **node.attrs)
+        Pure: state is the backends' business. Assignments compute the new value from
+        ``(old, value)``; sources and groups have none (backends handle them by flag).
+        """
+        raise NotImplementedError(self.name)
 
     def has_gradient(self, node):
         """Whether gradients flow through this node: ``differentiable`` unless a rule

@@ -230,13 +230,13 @@ class DropoutMask(OpDef):
 
     name = "dropout_mask"
     stateful = True  # a fresh draw on every run: never merged or folded
+    random = True
 
     def infer(self, x, rate):
         return [(x.shape, x.dtype)]
 
-    def compute(self, ctx, node, arrays):
-        x, rate = arrays[0], node.attrs["rate"]
-        keep = ctx.rng.random(x.shape) >= rate
+    def sample(self, rng, x, rate):
+        keep = rng.random(x.shape) >= rate
         return (keep / (1.0 - rate)).astype(x.dtype)
 
     def vjp(self, node, g):

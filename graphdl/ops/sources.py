@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import dtypes as _dt
-from ..errors import FeedError, GraphError, ShapeError
+from ..errors import GraphError, ShapeError
 from ..graph import Tensor, get_default_graph
 from ..shapes import as_shape, fmt
 from .base import OpDef, register
@@ -18,10 +18,6 @@ class Placeholder(OpDef):
 
     def infer(self, shape, dtype):
         return [(shape, dtype)]
-
-    def compute(self, ctx, node, arrays):
-        raise FeedError(f"placeholder {node.name!r} with shape {fmt(node.attrs['shape'])} "
-                        f"and dtype {node.attrs['dtype']} must be fed")
 
     def vjp(self, node):
         return []
@@ -43,9 +39,46 @@ def placeholder(shape, dtype="float32", name=None):
                           [(as_shape(shape), dtype)], name=name or "placeholder").outputs[0]
 
 
+class FrozenArray:
+    """An immutable array as a node attribute: compared and hashed by dtype, shape and
+    bytes, so nodes holding equal constants are equal (CSE, cache keys).
+
+    ``array`` is a read-only copy; ``shape``, ``dtype``, ``ndim``, ``size`` mirror it.
+    """
+
+    __slots__ = ("array", "_hash")
+
+    def __init__(self, value):
+        arr = np.array(value)  # a copy: later changes to ``value`` are not seen
+        arr.setflags(write=False)
+        self.array = arr
+        self._hash = None
+
+    shape = property(lambda self: self.array.shape)
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
+    size = property(lambda self: self.array.size)
+    nbytes = property(lambda self: self.array.nbytes)
+
+    def _key(self):
+        return (self.array.dtype.str, self.array.shape, self.array.tobytes())
+
+    def __hash__(self):
+        if self._hash is None:
+            self._hash = hash(self._key())
+        return self._hash
+
+    def __eq__(self, other):
+        return isinstance(other, FrozenArray) and (
+            self is other or (hash(self) == hash(other) and self._key() == other._key()))
+
+    def __repr__(self):
+        return f"FrozenArray({fmt(self.shape)} {self.dtype})"
+
+
 @register
 class Constant(OpDef):
-    """A value fixed at graph-build time."""
+    """A value fixed at graph-build time (``value`` is a :class:`FrozenArray`)."""
 
     name = "constant"
     source = "constant"
@@ -54,13 +87,13 @@ class Constant(OpDef):
         return [(value.shape, value.dtype)]
 
     def forward(self, value):
-        return value
+        return value.array
 
     def vjp(self, node):
         return []
 
     def label(self, node):
-        v = node.attrs["value"]
+        v = node.attrs["value"].array
         if v.ndim == 0:  # "1", "0.1", not numpy's "1."
             return f"{v.item():.4g}"
         if v.size <= 4:
@@ -71,10 +104,9 @@ class Constant(OpDef):
 def constant(value, dtype=None, name=None, graph=None):
     """A constant tensor holding ``value`` (copied; Python floats become float32)."""
     dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.default_dtype_of(value)
-    arr = np.array(value, dtype=dtype)
-    arr.setflags(write=False)
+    frozen = FrozenArray(np.asarray(value, dtype=dtype))
     graph = graph or get_default_graph()
-    return graph.add_node(Constant, [], {"value": arr}, [(arr.shape, arr.dtype)],
+    return graph.add_node(Constant, [], {"value": frozen}, [(frozen.shape, frozen.dtype)],
                           name=name or "const").outputs[0]
 
 
@@ -112,9 +144,6 @@ class VariableOp(OpDef):
 
     def infer(self, **attrs):  # the Variable constructor sets the type itself
         raise GraphError("variables are created with gd.Variable(...)")
-
-    def compute(self, ctx, node, arrays):
-        return ctx.read_variable(node.outputs[0])
 
     def vjp(self, node):
         return []

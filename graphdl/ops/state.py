@@ -32,11 +32,13 @@ class _Assign(OpDef):
                              f"{fmt(var.shape)}")
         return [(var.shape, var.dtype)]
 
-    def compute(self, ctx, node, arrays):
-        var = node.inputs[0]
-        new = self.update(ctx.current_value(var), arrays[1]).astype(var.dtype)
-        ctx.write_variable(var, new)
-        return new
+    def forward(self, old, value):
+        """The variable's new value from its current one (pure: backends store it)."""
+        if self.update_with is None:
+            new = np.broadcast_to(value, old.shape)
+        else:
+            new = self.update_with.forward(old, value)
+        return np.array(new, dtype=old.dtype)
 
     def label(self, node):
         return f"{self.name}\n→ {node.inputs[0].name}"
@@ -48,9 +50,6 @@ class Assign(_Assign):
 
     name = "assign"
 
-    def update(self, old, value):
-        return np.broadcast_to(value, old.shape).copy()
-
 
 @register
 class AssignAdd(_Assign):
@@ -59,9 +58,6 @@ class AssignAdd(_Assign):
     name = "assign_add"
     update_with = add.op
 
-    def update(self, old, value):
-        return old + value
-
 
 @register
 class AssignSub(_Assign):
@@ -69,9 +65,6 @@ class AssignSub(_Assign):
 
     name = "assign_sub"
     update_with = subtract.op
-
-    def update(self, old, value):
-        return old - value
 
 
 def _assign(op, var, value, name):
@@ -116,9 +109,6 @@ class Group(OpDef):
 
     def infer(self):
         return []
-
-    def compute(self, ctx, node, arrays):
-        return ()
 
 
 def group(*ops, name=None):
