@@ -11,8 +11,9 @@ This module only re-exports the public API; each op lives with its rules in
 ``graphdl/ops/``.
 """
 
-from . import initializers
+from . import data, initializers, losses, metrics, nn, optim
 from .autodiff import gradients
+from .checkpoint import CheckpointError, restore, save
 from .dtypes import bool_, float32, float64, int32, int64
 from .errors import (
                      DTypeError,

@@ -68,3 +68,50 @@ def he_normal(shape, dtype="float32", seed=None):
     std = float(np.sqrt(2.0 / fan_in))
     return Initializer(shape, dtype, lambda rng, s: _rng(seed, rng).normal(0.0, std, s),
                        "he_normal")
+
+
+def glorot_normal(shape, dtype="float32", seed=None):
+    """Glorot/Xavier normal: N(0, 2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(tuple(shape))
+    std = float(np.sqrt(2.0 / (fan_in + fan_out)))
+    return Initializer(shape, dtype, lambda rng, s: _rng(seed, rng).normal(0.0, std, s),
+                       "glorot_normal")
+
+
+def he_uniform(shape, dtype="float32", seed=None):
+    """He uniform: U(±sqrt(6 / fan_in)), for ReLU layers."""
+    fan_in, _ = _fans(tuple(shape))
+    limit = float(np.sqrt(6.0 / fan_in))
+    return Initializer(shape, dtype,
+                       lambda rng, s: _rng(seed, rng).uniform(-limit, limit, s), "he_uniform")
+
+
+def orthogonal(shape, gain=1.0, dtype="float32", seed=None):
+    """A (semi-)orthogonal matrix times ``gain``: keeps recurrent signals' norm (RNNs)."""
+    def sample(rng, s):
+        rows, cols = s[0], int(np.prod(s[1:]))
+        a = _rng(seed, rng).normal(0.0, 1.0, (max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        q = q if rows >= cols else q.T
+        return gain * q[:rows, :cols].reshape(s)
+    return Initializer(shape, dtype, sample, "orthogonal")
+
+
+_BY_NAME = {"zeros": zeros, "ones": ones, "glorot_uniform": glorot_uniform,
+            "glorot_normal": glorot_normal, "he_normal": he_normal, "he_uniform": he_uniform,
+            "orthogonal": orthogonal}
+
+
+def get(initializer):
+    """An initializer function from its name ("he_normal") or the function itself.
+
+    The function is called as ``fn(shape, dtype=...)`` and returns an Initializer.
+    """
+    if callable(initializer):
+        return initializer
+    if isinstance(initializer, str) and initializer in _BY_NAME:
+        return _BY_NAME[initializer]
+    raise ValueError(f"unknown initializer {initializer!r}; use one of "
+                     f"{', '.join(sorted(_BY_NAME))} or a function (shape, dtype) -> "
+                     "Initializer")
