@@ -17,11 +17,14 @@ from .checkpoint import CheckpointError, restore, save
 from .dtypes import bool_, float32, float64, int32, int64
 from .errors import (
                      DTypeError,
+                     ExecutionError,
                      FeedError,
                      GraphError,
                      GraphvizNotFoundError,
                      NotDifferentiableError,
                      NotInGraphError,
+                     NumericsError,
+                     OutOfMemoryError,
                      RenderError,
                      ShapeError,
 )

@@ -10,6 +10,7 @@ module name (``mypkg.models:build``).
 import argparse
 import contextlib
 import importlib
+import inspect
 import os
 import runpy
 import sys
@@ -73,7 +74,21 @@ def load_function(target):
     func = namespace.get(func_name)
     if not callable(func):
         raise GraphError(f"{source} has no function {func_name!r}")
+    _require_no_arguments(func, func_name)
     return func
+
+
+def _require_no_arguments(func, func_name):
+    """FUNCTION is called with no arguments: say so before calling it."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return  # a builtin or C function: let the call decide
+    needed = [p.name for p in params if p.default is p.empty
+              and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if needed:
+        raise GraphError(f"{func_name}() needs arguments ({', '.join(needed)}); graphdl render "
+                         "calls FUNCTION with none: wrap it in a function without parameters")
 
 
 def build_target(func):

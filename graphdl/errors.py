@@ -42,3 +42,17 @@ class RenderError(GraphError):
 
 class GraphvizNotFoundError(RenderError, FileNotFoundError):
     """The Graphviz ``dot`` program is not installed (``format="dot"`` still works)."""
+
+
+class ExecutionError(GraphError, ValueError):
+    """An op failed at run time on the values it was given (not on their shapes), e.g.
+    a label out of range; names the node and its inputs."""
+
+
+class OutOfMemoryError(GraphError, MemoryError):
+    """A value too big to allocate: names the node, the shape and the bytes needed."""
+
+
+class NumericsError(GraphError, FloatingPointError):
+    """``Session(check_numerics=True)``: a node produced NaN or inf; names the first such
+    node, its op, its inputs and where in the user's code it was built."""

@@ -8,6 +8,7 @@ never mutated after construction; passes and ``gradients`` only add nodes.
 
 import contextlib
 import itertools
+import math
 import re
 import threading
 
@@ -115,22 +116,42 @@ class Graph:
     """A container of nodes, name scopes and graph-wide settings.
 
     Most code uses the default graph; ``with gd.Graph().as_default():`` builds
-    into a fresh one. ``seed`` seeds random ops (dropout, random initializers)
+    into a fresh one. Several threads may build into one graph (each in its own
+    ``with graph.as_default():``): scopes and control dependencies are per thread. ``seed`` seeds random ops (dropout, random initializers)
     for sessions that do not pass their own.
     """
 
     def __init__(self, seed=None):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(
+                seed, (int, np.integer)) or seed < 0):
+            raise GraphError(f"Graph: seed must be a non-negative int or None, got {seed!r}")
         self.nodes = []
         self._ids = itertools.count()
         self._names = {}  # scoped base name -> next suffix to try
         self._taken = set()  # every name (node or scope) handed out
-        self._scope = []
-        self._gradient_of = []  # stack of the ys of the gradients() calls being built
-        self._control_stack = []
+        # the stacks of `with` blocks being built belong to the thread that opened them
+        self._building = _BuildingStacks()
+        self._lock = threading.RLock()  # names and node ids are shared by all threads
         self.seed = seed
 
     def __repr__(self):
         return f"<Graph with {len(self.nodes)} nodes>"
+
+    @property
+    def _scope(self):
+        return self._building.scope
+
+    @_scope.setter
+    def _scope(self, value):
+        self._building.scope = value
+
+    @property
+    def _gradient_of(self):  # stack of the ys of the gradients() calls being built
+        return self._building.gradient_of
+
+    @property
+    def _control_stack(self):
+        return self._building.control
 
     # -- building ------------------------------------------------------------
     def add_node(self, op, inputs, attrs, out_types, name=None, control_inputs=()):
@@ -146,18 +167,25 @@ class Graph:
         except TypeError as exc:  # passes compare and deduplicate nodes by their attrs
             raise GraphError(f"{op.name}: node attributes must be hashable ({exc}); "
                              "store arrays as FrozenArray") from None
-        full = self.unique_name(name or op.name)
+        for shape, dtype in out_types:
+            _check_addressable(op, name, shape, dtype)
         controls = tuple(control_inputs) + tuple(
             n for ctx in self._control_stack for n in ctx)
-        node = Node(self, op, inputs, attrs, full, out_types,
-                    self._gradient_of[-1] if self._gradient_of else None, controls)
-        self.nodes.append(node)
+        with self._lock:  # a unique name, an id and a place in creation order, together
+            full = self.unique_name(name or op.name)
+            node = Node(self, op, inputs, attrs, full, out_types,
+                        self._gradient_of[-1] if self._gradient_of else None, controls)
+            self.nodes.append(node)
         return node
 
     def unique_name(self, base):
         """Prefix with the current name scope and add a suffix if taken."""
         if not _SCOPE_OK.fullmatch(base.replace("/", "")):
             raise GraphError(f"invalid name {base!r}: use letters, digits, '_', '.', '-'")
+        with self._lock:
+            return self._unique(base)
+
+    def _unique(self, base):
         scoped = "/".join(self._scope + [base])
         # every name ever handed out is taken, so "x_1" then "x", "x" gives x_1, x, x_2
         count = self._names.get(scoped, 0)
@@ -231,8 +259,19 @@ class Graph:
         raise GraphError(f"no node named {name!r} in this graph")
 
     def get_tensor(self, name):
-        node_name, _, idx = name.partition(":")
-        return self.get_node(node_name).outputs[int(idx or 0)]
+        """The tensor called ``name`` ("x" or "x:1" for output 1 of node x)."""
+        node_name, colon, idx = name.partition(":")
+        if colon and not (idx.isdigit() and idx.isascii()):
+            raise GraphError(f"invalid tensor name {name!r}: after ':' comes an output "
+                             "index (e.g. 'split:1')")
+        node = self.get_node(node_name)
+        index = int(idx or 0)
+        if index >= len(node.outputs):
+            what = "no outputs (it is an op: fetch it by node)" if not node.outputs else \
+                f"{len(node.outputs)} output{'s' if len(node.outputs) > 1 else ''}"
+            raise GraphError(f"no tensor {name!r}: node {node_name!r} ({node.op.name}) has "
+                             f"{what}")
+        return node.outputs[index]
 
     def variables(self, trainable_only=False):
         """The graph's variables in creation order."""
@@ -244,9 +283,21 @@ class Graph:
     def trainable_variables(self):
         return self.variables(trainable_only=True)
 
-    def _repr_svg_(self):  # inline pictures in Jupyter
-        from .viz import to_svg  # noqa: PLC0415 (imported lazily: graph.py stays small)
-        return to_svg(self)
+    def _repr_svg_(self):  # inline pictures in Jupyter; big graphs get a collapsed view
+        from .viz import inline_svg  # noqa: PLC0415 (imported lazily: graph.py stays small)
+        return inline_svg(self)
+
+
+def _check_addressable(op, name, shape, dtype):
+    """A static shape whose bytes exceed what any machine can address is a build-time
+    ShapeError (NumPy would fail later with a less helpful message)."""
+    if None in shape or not shape:
+        return
+    nbytes = math.prod(int(d) for d in shape) * np.dtype(dtype).itemsize
+    if nbytes > np.iinfo(np.intp).max:
+        raise ShapeError(f"{op.name}: node {name or op.name!r} would have shape "
+                         f"{_shapes.fmt(shape)} {np.dtype(dtype)}, {nbytes:,} bytes: more "
+                         "than any machine can address")
 
 
 def ancestors(nodes, control=True):
@@ -273,6 +324,15 @@ def as_node(x):
     raise GraphError(f"expected a Tensor or an op node, got {type(x).__name__}")
 
 
+class _BuildingStacks(threading.local):
+    """A graph's name scope, gradient and control-dependency stacks, one set per thread."""
+
+    def __init__(self):
+        self.scope = []
+        self.gradient_of = []
+        self.control = []
+
+
 class _DefaultGraphs(threading.local):
     def __init__(self):
         self.stack = []
@@ -283,7 +343,13 @@ _default = _DefaultGraphs()
 
 
 def get_default_graph():
-    """The graph new nodes go into (innermost ``as_default`` or the global one)."""
+    """The graph new nodes go into (innermost ``as_default`` or the thread's own one).
+
+    The default graph is per thread: a new thread starts with its own empty default
+    graph. To build one graph from several threads, enter ``with graph.as_default():``
+    in each; name scopes, control dependencies and gradient contexts opened in one
+    thread never apply to nodes another thread builds, and names stay unique.
+    """
     return _default.stack[-1] if _default.stack else _default.base
 
 

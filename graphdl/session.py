@@ -11,7 +11,7 @@ import numpy as np
 from .backends import get_backend
 from .backends.base import RunContext
 from .errors import FeedError, GraphError, NotInGraphError
-from .graph import Node, Tensor, get_default_graph
+from .graph import Graph, Node, Tensor, get_default_graph
 from .program import Program
 from .shapes import compatible, fmt
 
@@ -24,9 +24,15 @@ class Session:
     """
 
     def __init__(self, graph=None, backend="numpy", seed=None):
-        self.graph = graph or get_default_graph()
+        if graph is not None and not isinstance(graph, Graph):
+            raise GraphError(f"Session: graph must be a gd.Graph or None, got "
+                             f"{type(graph).__name__} {graph!r}")
+        self.graph = graph if graph is not None else get_default_graph()
+        if backend is None or not (isinstance(backend, str) or hasattr(backend, "compile")):
+            raise GraphError(f"Session: backend must be a backend name such as 'numpy' or a "
+                             f"backend object, got {backend!r}")
         self.backend = get_backend(backend)
-        seed = self.graph.seed if seed is None else seed
+        seed = check_seed(self.graph.seed if seed is None else seed, "Session")
         self._ctx = RunContext(np.random.default_rng(seed))
         self._programs = {}
         self._closed = False
@@ -66,10 +72,10 @@ class Session:
     # -- fetches ----------------------------------------------------------------
     def _resolve(self, item):
         if isinstance(item, str):
-            try:
+            if ":" in item:
                 return self.graph.get_tensor(item)
-            except GraphError:
-                return self.graph.get_node(item)
+            node = self.graph.get_node(item)  # an op with no outputs (a group) fetches None
+            return node.outputs[0] if node.outputs else node
         if isinstance(item, (Tensor, Node)):
             if item.graph is not self.graph:
                 raise NotInGraphError(f"cannot fetch {item.name!r}: it belongs to another "
@@ -84,7 +90,7 @@ class Session:
         if isinstance(fetches, dict):
             return {k: self._flatten(v, flat) for k, v in fetches.items()}
         if isinstance(fetches, (list, tuple)):
-            return type(fetches)(self._flatten(v, flat) for v in fetches)
+            return _rebuild(fetches, [self._flatten(v, flat) for v in fetches])
         flat.append(self._resolve(fetches))
         return None
 
@@ -92,11 +98,14 @@ class Session:
         if isinstance(structure, dict):
             return {k: self._unflatten(v, values) for k, v in structure.items()}
         if isinstance(structure, (list, tuple)):
-            return type(structure)(self._unflatten(v, values) for v in structure)
+            return _rebuild(structure, [self._unflatten(v, values) for v in structure])
         return next(values)
 
     # -- feeds ------------------------------------------------------------------
     def _check_feeds(self, feed_dict):
+        if not isinstance(feed_dict, dict):
+            raise FeedError(f"feed_dict must be a dict mapping tensors (or names) to values, "
+                            f"got {type(feed_dict).__name__}; e.g. {{x: batch}}")
         checked = {}
         for key, value in feed_dict.items():
             t = self._resolve(key)
@@ -106,10 +115,30 @@ class Session:
         return checked
 
 
+def _rebuild(like, items):
+    """A list/tuple/namedtuple of the same type as ``like`` holding ``items``."""
+    if hasattr(like, "_fields"):  # namedtuple: fields are positional arguments
+        return type(like)(*items)
+    return type(like)(items)
+
+
+def check_seed(seed, who):
+    """``seed`` if it is None or a non-negative int, else a GraphError naming ``who``."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise GraphError(f"{who}: seed must be a non-negative int or None, got {seed!r}")
+    return int(seed)
+
+
 def check_feed(t, value):
     """A feed value as an array of t's dtype, or a FeedError naming t and the mismatch."""
     what = "placeholder" if t.node.op.source == "feed" else "tensor"
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # a ragged nested list
+        raise FeedError(f"feed for {what} {t.name!r}: the value is not a rectangular array "
+                        f"(rows of different lengths?): {exc}") from None
     if arr.dtype == object:
         raise FeedError(f"feed for {what} {t.name!r}: cannot convert {type(value).__name__} "
                         "to an array")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import graphdl as gd
+from graphdl import fileio
 from graphdl.viz import output, scene, style
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -291,7 +292,9 @@ def test_tensors_from_two_graphs_are_an_error():
 
 def test_names_are_escaped_in_dot():
     assert gd.viz.dot.quote('say "hi"\\') == '"say \\"hi\\"\\\\"'
-    assert gd.viz.dot.quote("<<B>x</B>>") == "<<B>x</B>>"
+    assert gd.viz.dot.quote("<<B>x</B>>") == '"<<B>x</B>>"'  # only labels built by style
+    label = gd.viz.style.html_label("x")
+    assert gd.viz.dot.quote(label) == str(label) == "<<B>x</B>>"
 
 
 # -- files, formats and Graphviz ------------------------------------------------------------
@@ -337,7 +340,7 @@ def test_a_failed_render_leaves_the_old_file_and_no_temporary(tmp_path, monkeypa
     def interrupted(fd):  # the disk fills up, or the user presses Ctrl-C, mid-write
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(output.os, "fsync", interrupted)
+    monkeypatch.setattr(fileio.os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         output.write_atomic(path, b"new picture")
     assert path.read_text() == "old picture"

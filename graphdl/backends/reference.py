@@ -10,9 +10,18 @@ backend's business, decided by the op's flags in :func:`state_rule` — so a new
 assignment or random op needs no edit here.
 """
 
+import re
+
 import numpy as np
 
-from ..errors import FeedError, GraphError, NotInGraphError, ShapeError
+from ..errors import (
+    ExecutionError,
+    FeedError,
+    GraphError,
+    NotInGraphError,
+    OutOfMemoryError,
+    ShapeError,
+)
 from ..graph import Tensor
 from ..shapes import compatible, fmt
 from . import register_backend
@@ -84,7 +93,7 @@ def state_rule(op):
 
 
 def _compute(ctx, node, arrays):
-    """Run one op; a failure on run-time shapes says which node and which inputs."""
+    """Run one op; a failure says which node and which inputs, and what kind it is."""
     try:
         return state_rule(node.op)(ctx, node, arrays)
     except (FeedError, NotInGraphError):
@@ -93,10 +102,40 @@ def _compute(ctx, node, arrays):
         if not node.inputs:
             raise
         raise type(exc)(f"{exc} {_where(node, arrays)}") from exc
-    except (ValueError, IndexError) as exc:
-        # NumPy refused the arrays: dims unknown (None) at build time did not fit
-        raise ShapeError(f"{node.op.name}: the run-time shapes do not fit ({exc}) "
-                         f"{_where(node, arrays)}") from exc
+    except Exception as exc:  # noqa: BLE001 (NumPy's errors become graphdl's, with the node)
+        raise run_time_error(node, arrays, exc) from exc
+
+
+def run_time_error(node, arrays, exc):
+    """The GraphError for an exception NumPy raised while running ``node``.
+
+    Memory: OutOfMemoryError with the bytes; shape complaints (dims unknown at build
+    time that did not fit): ShapeError; anything else (a bad value, a type NumPy
+    refuses): ExecutionError. Every one names the node and its inputs' shapes.
+    """
+    text = str(exc)
+    if isinstance(exc, MemoryError) or "too big" in text:
+        shape = getattr(exc, "shape", None)
+        dtype = getattr(exc, "dtype", None)
+        if shape is None and len(node.outputs) == 1 and None not in node.outputs[0].shape:
+            shape, dtype = node.outputs[0].shape, node.outputs[0].dtype
+        need = f" needs {_nbytes(shape, dtype):,} bytes for shape {fmt(shape)}" \
+            if shape is not None and dtype is not None else ""
+        return OutOfMemoryError(f"{node.op.name}: out of memory:{need or ' ' + text} "
+                                f"{_where(node, arrays)}")
+    if isinstance(exc, (ValueError, IndexError)) and _SHAPE_WORDS.search(text):
+        return ShapeError(f"{node.op.name}: the run-time shapes do not fit ({text}) "
+                          f"{_where(node, arrays)}")
+    return ExecutionError(f"{node.op.name}: failed at run time: {type(exc).__name__}: "
+                          f"{text} {_where(node, arrays)}")
+
+
+_SHAPE_WORDS = re.compile(r"shape|broadcast|dimension|axis|axes|reshape|size|"
+                          r"aligned|mismatch", re.I)
+
+
+def _nbytes(shape, dtype):
+    return int(np.prod([int(d) for d in shape], dtype=object)) * np.dtype(dtype).itemsize
 
 
 def _where(node, arrays):

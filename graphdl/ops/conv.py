@@ -290,7 +290,7 @@ def _argmax(x, size, stride, padding):
     """Flat index (into kh*kw) of each window's max; padding never wins (-inf)."""
     pads, out = _geometry(x.shape[2:], size, stride, padding)
     cols = _windows(_pad(x, pads, -np.inf), size, stride, out)
-    return np.argmax(cols.reshape(*cols.shape[:4], -1), axis=-1), pads
+    return np.argmax(cols.reshape(*cols.shape[:4], size[0] * size[1]), axis=-1), pads
 
 
 @register
@@ -340,7 +340,8 @@ class MaxPool2DGather(_Pool):
     def forward(self, x, v, size, stride, padding):
         idx, pads = _argmax(x, size, stride, padding)
         out = idx.shape[2:]
-        cols = _windows(_pad(v, pads), size, stride, out).reshape(*idx.shape, -1)
+        cols = _windows(_pad(v, pads), size, stride, out).reshape(
+            *idx.shape, size[0] * size[1])  # not -1: a batch of 0 has no size to infer
         return np.take_along_axis(cols, idx[..., None], axis=-1)[..., 0]
 
     def vjp(self, node, g):

@@ -26,6 +26,10 @@ def broadcast_type(op_name, inputs):
     return shape, _dt.result_dtype(*[t.dtype for t in inputs])
 
 
+#: ops NumPy refuses on bools (negation and subtraction of truth values)
+_NO_BOOL = frozenset({"neg", "sign", "sub"})
+
+
 class _Elementwise(OpDef):
     """Shared shape rule: inputs broadcast; dtype by NumPy promotion."""
 
@@ -38,6 +42,10 @@ class _Elementwise(OpDef):
             raise DTypeError(f"{self.name}: needs floating-point inputs, got "
                              + ", ".join(f"{t.name!r} {t.dtype}" for t in inputs)
                              + " (use gd.cast)")
+        if dtype == _dt.bool_ and self.name in _NO_BOOL:
+            raise DTypeError(f"{self.name}: not defined for bool inputs ("
+                             + ", ".join(f"{t.name!r}" for t in inputs)
+                             + "); use gd.not_equal or gd.cast to a number")
         return [(shape, self.out_dtype or dtype)]
 
 

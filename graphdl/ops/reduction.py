@@ -82,6 +82,7 @@ class Max(_Reduction):
     name = "max"
 
     def forward(self, x, axes, keepdims):
+        _require_nonempty(self.name, x.shape, axes)
         return np.max(x, axis=axes, keepdims=keepdims)
 
     def vjp(self, node, g):
@@ -100,6 +101,7 @@ class Min(Max.__class__):
     name = "min"
 
     def forward(self, x, axes, keepdims):
+        _require_nonempty(self.name, x.shape, axes)
         return np.min(x, axis=axes, keepdims=keepdims)
 
 
@@ -120,6 +122,7 @@ class Argmax(_ArgReduce):
     name = "argmax"
 
     def forward(self, x, axes, keepdims):
+        _require_nonempty(self.name, x.shape, axes)
         return np.argmax(x, axis=axes[0], keepdims=keepdims).astype(np.int64)
 
 
@@ -130,7 +133,23 @@ class Argmin(_ArgReduce):
     name = "argmin"
 
     def forward(self, x, axes, keepdims):
+        _require_nonempty(self.name, x.shape, axes)
         return np.argmin(x, axis=axes[0], keepdims=keepdims).astype(np.int64)
+
+
+#: reductions with no value over zero elements (sum is 0 there; mean is NaN, as NumPy)
+_NEED_ELEMENTS = frozenset({"max", "min", "argmax", "argmin"})
+
+
+def _require_nonempty(op_name, shape, axes, tensors=None):
+    """max/min/argmax/argmin over an axis of size 0 have no value: a ShapeError."""
+    empty = [a for a in axes if shape[a] == 0]
+    if empty:
+        message = (f"reduces over axis {empty[0]} of size 0 (shape {fmt(shape)}); an empty "
+                   "axis has no maximum, minimum or index of one")
+        if tensors:
+            raise shape_error(op_name, message, tensors)
+        raise ShapeError(f"{op_name}: {message}")
 
 
 def _reduce(op, x, axis, keepdims, name, float_only=False):
@@ -138,6 +157,8 @@ def _reduce(op, x, axis, keepdims, name, float_only=False):
     if float_only:
         require_float(op.name, x)
     axes = checked_axes(op.name, axis, x.ndim, [x])
+    if op.name in _NEED_ELEMENTS:
+        _require_nonempty(op.name, x.shape, axes, [x])
     return apply(op, [x], name=name, axes=axes, keepdims=bool(keepdims))
 
 

@@ -13,6 +13,10 @@ from .select import VIEWS
 
 __all__ = ["render", "to_svg", "VIEWS", "FORMATS"]
 
+#: notebooks (``Graph._repr_svg_``) draw at most this many boxes: a 10k-node graph
+#: would keep ``dot`` busy for minutes; bigger graphs get a collapsed view
+INLINE_MAX_BOXES = 300
+
 
 def render(what=None, path=None, format=None, view="all", depth=None, highlight=None,
            groups=None, edge_labels=True, legend=True, rankdir="TB", title=None,
@@ -58,3 +62,41 @@ def render(what=None, path=None, format=None, view="all", depth=None, highlight=
 def to_svg(what=None, **options):
     """The SVG text of ``render(what, **options)`` (for notebooks and web pages)."""
     return run_dot(render(what, **options), "svg").decode("utf-8")
+
+
+def inline_svg(graph):
+    """The picture a notebook shows for ``graph``: all of it when small, else a view
+    collapsed to fit ``INLINE_MAX_BOXES`` boxes, which says so in its title."""
+    total = len(graph.nodes)
+    if total <= INLINE_MAX_BOXES:
+        return to_svg(graph)
+    depth = _collapse_depth(graph.nodes, INLINE_MAX_BOXES)
+    hint = "gd.render(graph, path='graph.svg') draws every node"
+    if depth is not None:
+        title = (f"collapsed view of {total} nodes: name scopes deeper than {depth} are one "
+                 f"box each; {hint}")
+        return to_svg(graph, depth=depth, title=title, cross_links=False)
+    return run_dot(_summary_dot(graph, hint), "svg").decode("utf-8")
+
+
+def _collapse_depth(nodes, limit):
+    """The largest ``depth`` at which the picture has at most ``limit`` boxes, or None."""
+    scopes = [tuple(n.scope.split("/")) if n.scope else () for n in nodes]
+    deepest = max(len(p) for p in scopes)
+    for depth in range(deepest, -1, -1):
+        boxes = len({p[:depth + 1] if len(p) > depth else i for i, p in enumerate(scopes)})
+        if boxes <= limit:
+            return depth
+    return None
+
+
+def _summary_dot(graph, hint):
+    """One box describing a graph too big to draw even collapsed (few scopes, many nodes)."""
+    from collections import Counter  # noqa: PLC0415
+
+    from .dot import quote  # noqa: PLC0415
+    ops = Counter(n.op.name for n in graph.nodes).most_common(8)
+    lines = [f"graph of {len(graph.nodes)} nodes: too big to draw inline, even collapsed",
+             "most used ops: " + ", ".join(f"{name} x{count}" for name, count in ops), hint]
+    return ("digraph graphdl {\n  summary [shape=note, label=" + quote("\n".join(lines))
+            + "];\n}\n")

@@ -5,18 +5,17 @@ this module only knows how to quote values and nest ``subgraph cluster_*``
 blocks.
 """
 
-import re
-
 from . import style
 
-_HTML = re.compile(r"^<.*>$", re.S)
+_MAX_INDENT = 16  # deeper clusters are not indented further (keeps the text linear)
 
 
 def quote(value):
-    """A DOT attribute value: HTML-like labels stay raw, everything else is quoted."""
+    """A DOT attribute value: labels built by ``style.html_label`` stay raw (their text
+    is escaped there); everything else is quoted, whatever it looks like."""
+    if isinstance(value, style.HtmlLabel):
+        return str(value)
     text = str(value)
-    if _HTML.match(text):
-        return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -42,17 +41,23 @@ def to_dot(scene, name="graphdl"):
         boxes_in.setdefault(box.cluster, []).append(box)
     ids = {key: i for i, key in enumerate(scene.clusters)}
 
-    def emit(key, indent):
-        pad = "  " * indent
+    # an explicit stack, not recursion: name scopes may nest thousands deep
+    stack = [("open", (), 1)]
+    while stack:
+        action, key, indent = stack.pop()
+        pad = "  " * min(indent, _MAX_INDENT)
+        if action == "close":
+            lines.append(f"{pad}}}")
+            continue
+        if key:
+            lines.append(f"{pad}subgraph cluster_{ids[key]} {{")
+            lines.extend(f"{pad}  {k}={quote(v)};" for k, v in scene.clusters[key].attrs.items())
+            stack.append(("close", key, indent))
+            indent += 1
+            pad = "  " * min(indent, _MAX_INDENT)
         for box in boxes_in.get(key, []):
             lines.append(f"{pad}{box.id}{attr_list(box.attrs)};")
-        for child in children.get(key, []):
-            lines.append(f"{pad}subgraph cluster_{ids[child]} {{")
-            lines.extend(f"{pad}  {k}={quote(v)};" for k, v in scene.clusters[child].attrs.items())
-            emit(child, indent + 1)
-            lines.append(f"{pad}}}")
-
-    emit((), 1)
+        stack.extend(("open", child, indent) for child in reversed(children.get(key, [])))
     for edge in scene.edges:
         lines.append(f"  {edge.src} -> {edge.dst}{attr_list(edge.attrs)};")
     if scene.legend:

@@ -3,17 +3,17 @@
 ``dot`` is a system program (package ``graphviz``), not a Python package, so
 it can be missing: then every format but ``dot`` fails with a
 :class:`~graphdl.errors.GraphvizNotFoundError` that says how to install it.
-Files are written to a temporary file beside the target and renamed over it,
-so a failed or interrupted render never leaves half a picture behind.
+Files are written with :func:`graphdl.fileio.write_atomic`: a temporary file beside
+the target renamed over it (a failed render never leaves half a picture behind),
+following symlinks, keeping modes, writing through to devices and FIFOs.
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import graphviz
 
 from ..errors import GraphvizNotFoundError, RenderError
+from ..fileio import write_atomic as _write_atomic
 
 #: formats ``render`` writes; "dot" is the source itself and needs no Graphviz
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -60,19 +60,5 @@ def run_dot(source, fmt):
 
 
 def write_atomic(path, data):
-    """Write bytes to ``path`` via a temporary file and a rename (same directory)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write bytes to ``path`` safely (see :mod:`graphdl.fileio`); RenderError on failure."""
+    return _write_atomic(path, data, error=RenderError)

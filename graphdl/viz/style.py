@@ -112,6 +112,12 @@ def tensor_text(tensor):
     return f"[{tensor.index}] {text}" if len(tensor.node.outputs) > 1 else text
 
 
+class HtmlLabel(str):
+    """A Graphviz HTML-like label built here from escaped text; the DOT writer emits
+    only these raw. Any other text, however it looks (``<b>``, ``<IMG SRC=...>``), is
+    quoted, so user text (titles, group and node names) can never inject markup."""
+
+
 def html_label(title, lines=(), note=None, bold=True, size=None):
     """A Graphviz HTML-like label: optional italic note, the title, small detail lines."""
     parts = []
@@ -122,7 +128,7 @@ def html_label(title, lines=(), note=None, bold=True, size=None):
         text = f'<FONT POINT-SIZE="{size}">{text}</FONT>'
     parts.append(f"<B>{text}</B>" if bold else text)
     parts.extend(f'<FONT POINT-SIZE="8">{_h(line)}</FONT>' for line in lines if line)
-    return "<" + "<BR/>".join(parts) + ">"
+    return HtmlLabel("<" + "<BR/>".join(parts) + ">")
 
 
 def _h(text):
