@@ -117,8 +117,9 @@ class Graph:
 
     Most code uses the default graph; ``with gd.Graph().as_default():`` builds
     into a fresh one. Several threads may build into one graph (each in its own
-    ``with graph.as_default():``): scopes and control dependencies are per thread. ``seed`` seeds random ops (dropout, random initializers)
-    for sessions that do not pass their own.
+    ``with graph.as_default():``): scopes and control dependencies are per thread.
+    ``seed`` seeds random ops (dropout, random initializers) for sessions that do
+    not pass their own.
     """
 
     def __init__(self, seed=None):
