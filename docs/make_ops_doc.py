@@ -19,6 +19,7 @@ FAMILIES = [
     ("elementwise", "Elementwise math, comparisons, where, cast"),
     ("linalg", "Linear algebra"),
     ("reduction", "Reductions"),
+    ("axes", "Adding, removing and broadcasting axes"),
     ("shape", "Shape, indexing and one-hot"),
     ("nn", "Neural-network ops"),
     ("conv", "Convolution and pooling"),

@@ -39,6 +39,7 @@ from .graph import (
                      reset_default_graph,
 )
 from .ops import operators as _operators  # noqa: F401 (attaches Tensor operators)
+from .ops.axes import expand_dims, squeeze
 from .ops.conv import *  # noqa: F403 (each family module lists its public names in __all__)
 from .ops.elementwise import (
                      abs,
@@ -75,7 +76,7 @@ from .ops.elementwise import (
 )
 from .ops.linalg import matmul, transpose
 from .ops.nn import *  # noqa: F403
-from .ops.reduction import argmax, argmin, expand_dims, max, mean, min, squeeze, sum
+from .ops.reduction import argmax, argmin, max, mean, min, sum
 from .ops.shape import *  # noqa: F403
 from .ops.sources import Initializer, Variable, constant, placeholder
 from .ops.state import assign, assign_add, assign_sub, group

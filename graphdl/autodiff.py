@@ -17,9 +17,9 @@ import numpy as np
 from . import dtypes as _dt
 from .errors import DTypeError, GraphError, NotDifferentiableError
 from .graph import Tensor, ancestors
+from .ops.axes import broadcast_like, sum_to_like
 from .ops.base import as_tensor
 from .ops.elementwise import add, cast
-from .ops.reduction import broadcast_like, sum_to_like
 from .ops.shape import ensure_shape_like
 from .shapes import fmt
 

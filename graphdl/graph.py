@@ -84,7 +84,8 @@ class Tensor:
 class Node:
     """One op application in a graph. Build nodes with :meth:`Graph.add_node`."""
 
-    def __init__(self, graph, op, inputs, attrs, name, out_types, gradient_of, control_inputs):
+    def __init__(self, graph, op, inputs, attrs, name, out_types, gradient_of, control_inputs,
+                 make_output=None):
         self.graph = graph
         self.op = op
         self.inputs = tuple(inputs)
@@ -96,11 +97,8 @@ class Node:
         self.is_gradient = gradient_of is not None
         self.control_inputs = tuple(control_inputs)
         self.id = next(graph._ids)
-        self.outputs = tuple(Tensor(self, i, s, d) for i, (s, d) in enumerate(out_types))
-
-    @property
-    def type(self):
-        return self.op.name
+        make_output = make_output or Tensor
+        self.outputs = tuple(make_output(self, i, s, d) for i, (s, d) in enumerate(out_types))
 
     def __repr__(self):
         ins = ", ".join(t.name for t in self.inputs)
@@ -155,8 +153,13 @@ class Graph:
         return self._building.control
 
     # -- building ------------------------------------------------------------
-    def add_node(self, op, inputs, attrs, out_types, name=None, control_inputs=()):
-        """Create and register a node; ``out_types`` is a list of (shape, dtype)."""
+    def add_node(self, op, inputs, attrs, out_types, name=None, control_inputs=(),
+                 make_output=None):
+        """Create and register a node; ``out_types`` is a list of (shape, dtype).
+
+        ``make_output(node, index, shape, dtype)`` builds each output tensor (default
+        :class:`Tensor`; ``gd.Variable`` makes itself the output of its read node).
+        """
         for t in inputs:
             if not isinstance(t, Tensor):
                 raise GraphError(f"{op.name}: input {t!r} is not a Tensor")
@@ -175,7 +178,8 @@ class Graph:
         with self._lock:  # a unique name, an id and a place in creation order, together
             full = self.unique_name(name or op.name)
             node = Node(self, op, inputs, attrs, full, out_types,
-                        self._gradient_of[-1] if self._gradient_of else None, controls)
+                        self._gradient_of[-1] if self._gradient_of else None, controls,
+                        make_output)
             self.nodes.append(node)
         return node
 
@@ -369,10 +373,3 @@ def name_scope(name):
 def control_dependencies(nodes):
     """``with gd.control_dependencies([a]):`` ops built inside run after ``a``."""
     return get_default_graph().control_dependencies(nodes)
-
-
-def check_same_rank(op, tensors, rank):
-    for t in tensors:
-        if t.ndim != rank:
-            raise ShapeError(f"{op}: expected rank {rank}, got {t.name} with shape "
-                             f"{_shapes.fmt(t.shape)}")

@@ -2,9 +2,10 @@
 
 from . import dtypes as _dt
 from .errors import GraphError
+from .ops.axes import squeeze
 from .ops.base import as_tensor
 from .ops.elementwise import cast, equal, greater
-from .ops.reduction import argmax, mean, squeeze
+from .ops.reduction import argmax, mean
 
 __all__ = ["accuracy", "get"]
 

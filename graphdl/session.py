@@ -81,8 +81,6 @@ class Session:
                 raise NotInGraphError(f"cannot fetch {item.name!r}: it belongs to another "
                                       "graph than this session's")
             return item
-        if hasattr(item, "_as_graph_tensor"):
-            return self._resolve(item._as_graph_tensor())
         raise GraphError(f"cannot fetch {item!r} (type {type(item).__name__}); fetch "
                          "tensors, ops, names, or lists/tuples/dicts of them")
 

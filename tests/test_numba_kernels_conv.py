@@ -80,18 +80,18 @@ def test_conv_kernels_match_reference(dtype):
         pt, pl, oh, ow = _geometry(h, w_, size, stride, padding)
         case = (x.shape, w.shape, stride, padding)
 
-        want = ops.Conv2D.forward(x, w, stride, padding)
+        want = ops.CONV2D.forward(x, w, stride, padding)
         got = np.full((n, o, oh, ow), np.nan, dtype)
         K.conv2d(x, w, got, *stride, pt, pl)
         np.testing.assert_allclose(got, want, **_tol(dtype), err_msg=f"conv2d {case}")
 
         g = rng.standard_normal(want.shape).astype(dtype)
-        want = ops.Conv2DBackpropInput.forward(g, w, x, stride, padding)
+        want = ops.CONV2D_BACKPROP_INPUT.forward(g, w, x, stride, padding)
         got = np.full(x.shape, np.nan, dtype)
         K.conv2d_backprop_input(g, w, got, *stride, pt, pl)
         np.testing.assert_allclose(got, want, **_tol(dtype), err_msg=f"backprop_input {case}")
 
-        want = ops.Conv2DBackpropFilter.forward(x, g, w, stride, padding)
+        want = ops.CONV2D_BACKPROP_FILTER.forward(x, g, w, stride, padding)
         got = np.full(w.shape, np.nan, dtype)
         K.conv2d_backprop_filter(x, g, got, *stride, pt, pl)
         np.testing.assert_allclose(got, want, **_tol(dtype), err_msg=f"backprop_filter {case}")
@@ -118,29 +118,29 @@ def test_pool_kernels_match_reference(dtype):
             g = rng.standard_normal((n, c, oh, ow)).astype(dtype)
             v = rng.standard_normal(x.shape).astype(dtype)
 
-            want = ops.MaxPool2D.forward(x, size, stride, padding)
+            want = ops.MAX_POOL2D.forward(x, size, stride, padding)
             got = np.full(want.shape, 7.0, dtype)
             K.max_pool2d(x, got, *geo)
             np.testing.assert_array_equal(got, want, err_msg=f"max_pool2d {case}")
 
-            want = ops.MaxPool2DBackprop.forward(x, g, size, stride, padding)
+            want = ops.MAX_POOL2D_BACKPROP.forward(x, g, size, stride, padding)
             got = np.full(x.shape, np.nan, dtype)
             K.max_pool2d_backprop(x, g, got, *geo)
             np.testing.assert_allclose(got, want, **_tol(dtype), err_msg=f"max bwd {case}")
 
-            want = ops.MaxPool2DGather.forward(x, v, size, stride, padding)
+            want = ops.MAX_POOL2D_GATHER.forward(x, v, size, stride, padding)
             got = np.full(want.shape, np.nan, dtype)
             K.max_pool2d_gather(x, v, got, *geo)
             np.testing.assert_array_equal(got, want, err_msg=f"max gather {case}")
 
             if kind == "inf-nan":
                 continue  # averages of inf/nan are inf/nan on both sides; nothing to route
-            want = ops.AvgPool2D.forward(x, size, stride, padding)
+            want = ops.AVG_POOL2D.forward(x, size, stride, padding)
             got = np.full(want.shape, np.nan, dtype)
             K.avg_pool2d(x, got, *geo)
             np.testing.assert_allclose(got, want, **_tol(dtype), err_msg=f"avg_pool2d {case}")
 
-            want = ops.AvgPool2DBackprop.forward(g, x, size, stride, padding)
+            want = ops.AVG_POOL2D_BACKPROP.forward(g, x, size, stride, padding)
             got = np.full(x.shape, np.nan, dtype)
             K.avg_pool2d_backprop(g, got, *geo)
             np.testing.assert_allclose(got, want, **_tol(dtype), err_msg=f"avg bwd {case}")

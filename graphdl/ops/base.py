@@ -9,7 +9,9 @@ Every op is one :class:`OpDef` subclass instance that holds, side by side:
 4. ``scalar``  — for elementwise ops, a plain Python scalar function compiled
    backends fuse into loops (``None`` elsewhere; contract in :mod:`.scalars`).
 
-``apply(op, inputs, **attrs)`` checks the inputs, runs ``infer`` and adds the
+Each op is one instance, ``NAME = register(Name())`` (``MATMUL``, ``CAST``...);
+elementwise builders also carry theirs (``gd.add.op``). ``apply(op, inputs,
+**attrs)`` checks the inputs, runs ``infer`` and adds the
 node to the graph. Adding an op = writing one OpDef (and one op-table entry in
 ``tests/optable``); nothing else has to change.
 """
@@ -99,9 +101,12 @@ def _short(v):
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def register(cls):
-    """Class decorator: instantiate the op definition and record it by name."""
-    op = cls()
+def register(op):
+    """Record an op definition (an OpDef instance) by name and return it.
+
+    Each op is one instance, bound to its name in capitals beside its class:
+    ``MATMUL = register(MatMul())``; ``REGISTRY["matmul"] is MATMUL``.
+    """
     if op.name in REGISTRY:
         raise GraphError(f"op {op.name!r} is defined twice")
     REGISTRY[op.name] = op
@@ -119,8 +124,6 @@ def as_tensor(value, dtype=None, like=None):
             raise GraphError(f"tensor {value.name!r} has dtype {value.dtype}, "
                              f"expected {np.dtype(dtype)}")
         return value
-    if hasattr(value, "_as_graph_tensor"):
-        return value._as_graph_tensor()
     if dtype is None and like is not None and isinstance(value, (int, float, bool)) \
             and not isinstance(value, bool):
         if isinstance(value, int) or _dt.is_float(like.dtype):

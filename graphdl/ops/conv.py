@@ -155,7 +155,6 @@ def _conv_shape(op, x, w, g=None, stride=None, padding=None, inputs=(), names=()
     return shape
 
 
-@register
 class Conv2D(OpDef):
     """Cross-correlation of NCHW ``x`` with OIHW ``w``."""
 
@@ -176,11 +175,11 @@ class Conv2D(OpDef):
 
     def vjp(self, node, g):
         x, w = node.inputs
-        return [lambda: apply(Conv2DBackpropInput, [g, w, x], **node.attrs),
-                lambda: apply(Conv2DBackpropFilter, [x, g, w], **node.attrs)]
+        return [lambda: apply(CONV2D_BACKPROP_INPUT, [g, w, x], **node.attrs),
+                lambda: apply(CONV2D_BACKPROP_FILTER, [x, g, w], **node.attrs)]
+CONV2D = register(Conv2D())
 
 
-@register
 class Conv2DBackpropInput(OpDef):
     """Gradient of conv2d w.r.t. its input: (g, w, x) -> shape of x (x gives the shape)."""
 
@@ -200,11 +199,11 @@ class Conv2DBackpropInput(OpDef):
     def vjp(self, node, gg):
         # linear in g (adjoint of conv2d(., w)) and in w: the rules are conv ops again
         g, w, x = node.inputs
-        return [lambda: apply(Conv2D, [gg, w], **node.attrs),
-                lambda: apply(Conv2DBackpropFilter, [gg, g, w], **node.attrs), None]
+        return [lambda: apply(CONV2D, [gg, w], **node.attrs),
+                lambda: apply(CONV2D_BACKPROP_FILTER, [gg, g, w], **node.attrs), None]
+CONV2D_BACKPROP_INPUT = register(Conv2DBackpropInput())
 
 
-@register
 class Conv2DBackpropFilter(OpDef):
     """Gradient of conv2d w.r.t. its weights: (x, g, w) -> shape of w (w gives the shape)."""
 
@@ -223,8 +222,9 @@ class Conv2DBackpropFilter(OpDef):
 
     def vjp(self, node, gw):
         x, g, w = node.inputs
-        return [lambda: apply(Conv2DBackpropInput, [g, gw, x], **node.attrs),
-                lambda: apply(Conv2D, [x, gw], **node.attrs), None]
+        return [lambda: apply(CONV2D_BACKPROP_INPUT, [g, gw, x], **node.attrs),
+                lambda: apply(CONV2D, [x, gw], **node.attrs), None]
+CONV2D_BACKPROP_FILTER = register(Conv2DBackpropFilter())
 
 
 def conv2d(x, w, stride=1, padding="valid", name=None):
@@ -238,7 +238,7 @@ def conv2d(x, w, stride=1, padding="valid", name=None):
     w, whose own gradients are conv ops again (second order works).
     """
     x, w = as_tensor(x), as_tensor(w)
-    return apply(Conv2D, [x, w], name=name, **_conv_attrs(stride, padding, "conv2d", [x, w]))
+    return apply(CONV2D, [x, w], name=name, **_conv_attrs(stride, padding, "conv2d", [x, w]))
 
 
 def conv2d_backprop_input(g, w, x, stride=1, padding="valid", name=None):
@@ -249,7 +249,7 @@ def conv2d_backprop_input(g, w, x, stride=1, padding="valid", name=None):
     conv2d_backprop_filter(gg, g, w) for w, none for x.
     """
     g, w, x = as_tensor(g), as_tensor(w), as_tensor(x)
-    return apply(Conv2DBackpropInput, [g, w, x], name=name,
+    return apply(CONV2D_BACKPROP_INPUT, [g, w, x], name=name,
                  **_conv_attrs(stride, padding, "conv2d_backprop_input", [g, w, x]))
 
 
@@ -260,7 +260,7 @@ def conv2d_backprop_filter(x, g, w, stride=1, padding="valid", name=None):
     gradient: conv2d_backprop_input(g, gw, x) for x and conv2d(x, gw) for g.
     """
     x, g, w = as_tensor(x), as_tensor(g), as_tensor(w)
-    return apply(Conv2DBackpropFilter, [x, g, w], name=name,
+    return apply(CONV2D_BACKPROP_FILTER, [x, g, w], name=name,
                  **_conv_attrs(stride, padding, "conv2d_backprop_filter", [x, g, w]))
 
 
@@ -293,7 +293,6 @@ def _argmax(x, size, stride, padding):
     return np.argmax(cols.reshape(*cols.shape[:4], size[0] * size[1]), axis=-1), pads
 
 
-@register
 class MaxPool2D(_Pool):
     """Max over each window."""
 
@@ -304,10 +303,10 @@ class MaxPool2D(_Pool):
         return _windows(_pad(x, pads, -np.inf), size, stride, out).max(axis=(-2, -1))
 
     def vjp(self, node, g):
-        return [apply(MaxPool2DBackprop, [node.inputs[0], g], **node.attrs)]
+        return [apply(MAX_POOL2D_BACKPROP, [node.inputs[0], g], **node.attrs)]
+MAX_POOL2D = register(MaxPool2D())
 
 
-@register
 class MaxPool2DBackprop(OpDef):
     """(x, g) -> shape of x: each window's g routed to the argmax of x in that window."""
 
@@ -325,10 +324,10 @@ class MaxPool2DBackprop(OpDef):
     def vjp(self, node, gg):
         # piecewise constant in x (the routing); linear in g: its adjoint gathers gg
         x = node.inputs[0]
-        return [None, apply(MaxPool2DGather, [x, gg], **node.attrs)]
+        return [None, apply(MAX_POOL2D_GATHER, [x, gg], **node.attrs)]
+MAX_POOL2D_BACKPROP = register(MaxPool2DBackprop())
 
 
-@register
 class MaxPool2DGather(_Pool):
     """(x, v) -> pooled shape: v read at the argmax of x in each window."""
 
@@ -345,7 +344,8 @@ class MaxPool2DGather(_Pool):
         return np.take_along_axis(cols, idx[..., None], axis=-1)[..., 0]
 
     def vjp(self, node, g):
-        return [None, apply(MaxPool2DBackprop, [node.inputs[0], g], **node.attrs)]
+        return [None, apply(MAX_POOL2D_BACKPROP, [node.inputs[0], g], **node.attrs)]
+MAX_POOL2D_GATHER = register(MaxPool2DGather())
 
 
 def _window_counts(hw, size, stride, padding):
@@ -355,7 +355,6 @@ def _window_counts(hw, size, stride, padding):
     return _windows(ones, size, stride, out).sum(axis=(-2, -1))[0, 0], pads
 
 
-@register
 class AvgPool2D(_Pool):
     """Mean over each window's real pixels (padding is not counted)."""
 
@@ -368,10 +367,10 @@ class AvgPool2D(_Pool):
         return (sums / counts).astype(x.dtype)
 
     def vjp(self, node, g):
-        return [apply(AvgPool2DBackprop, [g, node.inputs[0]], **node.attrs)]
+        return [apply(AVG_POOL2D_BACKPROP, [g, node.inputs[0]], **node.attrs)]
+AVG_POOL2D = register(AvgPool2D())
 
 
-@register
 class AvgPool2DBackprop(OpDef):
     """(g, x) -> shape of x: each window's g / count spread over its pixels."""
 
@@ -386,7 +385,8 @@ class AvgPool2DBackprop(OpDef):
         return _fold(cols.astype(g.dtype), x.shape[2:], stride, pads)
 
     def vjp(self, node, gg):
-        return [apply(AvgPool2D, [gg], **node.attrs), None]  # the adjoint of the adjoint
+        return [apply(AVG_POOL2D, [gg], **node.attrs), None]  # the adjoint of the adjoint
+AVG_POOL2D_BACKPROP = register(AvgPool2DBackprop())
 
 
 def max_pool2d(x, size=2, stride=None, padding="valid", name=None):
@@ -398,7 +398,7 @@ def max_pool2d(x, size=2, stride=None, padding="valid", name=None):
     gradient gathers at the argmax, so second order works.
     """
     x = as_tensor(x)
-    return apply(MaxPool2D, [x], name=name, **_pool_attrs(size, stride, padding, "max_pool2d", x))
+    return apply(MAX_POOL2D, [x], name=name, **_pool_attrs(size, stride, padding, "max_pool2d", x))
 
 
 def avg_pool2d(x, size=2, stride=None, padding="valid", name=None):
@@ -409,4 +409,4 @@ def avg_pool2d(x, size=2, stride=None, padding="valid", name=None):
     Gradient: g / count spread over each window (linear; second order works).
     """
     x = as_tensor(x)
-    return apply(AvgPool2D, [x], name=name, **_pool_attrs(size, stride, padding, "avg_pool2d", x))
+    return apply(AVG_POOL2D, [x], name=name, **_pool_attrs(size, stride, padding, "avg_pool2d", x))

@@ -58,7 +58,7 @@ def _define(name, arity, fn, grad, scalar, doc, float_only=True, out_dtype=None,
     if grad is not None:
         attrs["vjp"] = lambda self, node, g: grad(node, g) if g is not None else \
             [None] * len(node.inputs)
-    op = register(type(f"Op_{name}", (_Elementwise,), attrs))
+    op = register(type(f"Op_{name}", (_Elementwise,), attrs)())
 
     if arity == 1:
         def build(x, name=None):
@@ -139,7 +139,6 @@ relu = _define("relu", 1, lambda x: np.maximum(x, 0).astype(x.dtype),
                float_only=False)
 
 
-@register
 class LeakyRelu(_Elementwise):
     """x where x > 0, alpha * x elsewhere."""
 
@@ -152,18 +151,15 @@ class LeakyRelu(_Elementwise):
     def vjp(self, node, g):
         x = node.inputs[0]
         return [where(x > 0, g, g * node.attrs["alpha"])]
+LEAKY_RELU = register(LeakyRelu())
 
 
 def leaky_relu(x, alpha=0.2, name=None):
     """x where x > 0, ``alpha * x`` elsewhere. Gradient: g or alpha * g."""
-    return apply(LeakyRelu, [as_tensor(x)], name=name, alpha=float(alpha))
+    return apply(LEAKY_RELU, [as_tensor(x)], name=name, alpha=float(alpha))
 
 
 # -- binary --------------------------------------------------------------------
-def _ab(node):
-    return node.inputs
-
-
 add = _define("add", 2, np.add, lambda n, g: [g, g], S.add,
               "a + b with broadcasting. Gradient: g to both (summed over broadcast axes).",
               float_only=False)
@@ -218,7 +214,6 @@ equal = _comparison("equal", np.equal, "==")
 not_equal = _comparison("not_equal", np.not_equal, "!=")
 
 
-@register
 class Where(OpDef):
     """cond ? a : b, elementwise with broadcasting."""
 
@@ -239,6 +234,7 @@ class Where(OpDef):
         cond = node.inputs[0]
         zero = _zero_like(g)
         return [None, lambda: where(cond, g, zero), lambda: where(cond, zero, g)]
+WHERE = register(Where())
 
 
 def where(cond, a, b, name=None):
@@ -252,10 +248,9 @@ def where(cond, a, b, name=None):
         a = as_tensor(a, like=b)
     a = as_tensor(a)
     b = as_tensor(b, like=a)
-    return apply(Where, [cond, a, b], name=name)
+    return apply(WHERE, [cond, a, b], name=name)
 
 
-@register
 class Cast(OpDef):
     """Convert to another dtype."""
 
@@ -277,6 +272,7 @@ class Cast(OpDef):
         if not self.has_gradient(node):
             return [None]
         return [cast(g, node.inputs[0].dtype)]
+CAST = register(Cast())
 
 
 def cast(x, dtype, name=None):
@@ -285,4 +281,4 @@ def cast(x, dtype, name=None):
     dtype = _dt.as_dtype(dtype)
     if x.dtype == dtype:
         return x
-    return apply(Cast, [x], name=name, dtype=dtype)
+    return apply(CAST, [x], name=name, dtype=dtype)

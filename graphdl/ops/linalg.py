@@ -8,7 +8,6 @@ from ..shapes import broadcast_shapes
 from .base import OpDef, apply, as_tensor, checked_axis, register, shape_error
 
 
-@register
 class MatMul(OpDef):
     """(..., n, k) @ (..., k, m) -> (..., n, m); batch axes broadcast like NumPy."""
 
@@ -34,6 +33,7 @@ class MatMul(OpDef):
     def vjp(self, node, g):
         a, b = node.inputs
         return [lambda: matmul(g, swap_last(b)), lambda: matmul(swap_last(a), g)]
+MATMUL = register(MatMul())
 
 
 def matmul(a, b, name=None):
@@ -41,10 +41,9 @@ def matmul(a, b, name=None):
 
     Gradient: ``g @ bᵀ`` for a and ``aᵀ @ g`` for b (summed over broadcast batch axes).
     """
-    return apply(MatMul, [as_tensor(a), as_tensor(b)], name=name)
+    return apply(MATMUL, [as_tensor(a), as_tensor(b)], name=name)
 
 
-@register
 class Transpose(OpDef):
     """Permute axes; ``perm[i]`` is the input axis that becomes output axis i."""
 
@@ -61,6 +60,7 @@ class Transpose(OpDef):
 
     def vjp(self, node, g):
         return [transpose(g, tuple(np.argsort(node.attrs["perm"]).tolist()))]
+TRANSPOSE = register(Transpose())
 
 
 def transpose(x, axes=None, name=None):
@@ -73,7 +73,7 @@ def transpose(x, axes=None, name=None):
         perm = tuple(checked_axis("transpose", a, x.ndim, [x]) for a in axes)
     if perm == tuple(range(x.ndim)) and axes is None:
         return x
-    return apply(Transpose, [x], name=name, perm=perm)
+    return apply(TRANSPOSE, [x], name=name, perm=perm)
 
 
 def swap_last(x):

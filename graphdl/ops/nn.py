@@ -47,7 +47,6 @@ class _SoftmaxBase(OpDef):
         return f"{self.name}\naxis={node.attrs['axis']}"
 
 
-@register
 class Softmax(_SoftmaxBase):
     """exp(x) / sum(exp(x)) along one axis."""
 
@@ -61,9 +60,9 @@ class Softmax(_SoftmaxBase):
         # Jacobian diag(y) - y yᵀ applied to g, without forming it
         y, axis = node.outputs[0], node.attrs["axis"]
         return [y * (g - reduce_sum(g * y, axis, keepdims=True))]
+SOFTMAX = register(Softmax())
 
 
-@register
 class LogSoftmax(_SoftmaxBase):
     """x - log(sum(exp(x))) along one axis."""
 
@@ -76,6 +75,7 @@ class LogSoftmax(_SoftmaxBase):
     def vjp(self, node, g):
         x, axis = node.inputs[0], node.attrs["axis"]
         return [g - softmax(x, axis) * reduce_sum(g, axis, keepdims=True)]
+LOG_SOFTMAX = register(LogSoftmax())
 
 
 def _softmax_like(op, x, axis, name):
@@ -92,7 +92,7 @@ def softmax(x, axis=-1, name=None):
     Shape: same as ``x``. Gradient: y * (g - sum(g * y, axis)), a graph of
     ordinary ops, so second derivatives work.
     """
-    return _softmax_like(Softmax, x, axis, name)
+    return _softmax_like(SOFTMAX, x, axis, name)
 
 
 def log_softmax(x, axis=-1, name=None):
@@ -100,7 +100,7 @@ def log_softmax(x, axis=-1, name=None):
 
     Shape: same as ``x``. Gradient: g - softmax(x) * sum(g, axis).
     """
-    return _softmax_like(LogSoftmax, x, axis, name)
+    return _softmax_like(LOG_SOFTMAX, x, axis, name)
 
 
 # -- losses ---------------------------------------------------------------------
@@ -111,7 +111,6 @@ def _check_same_shape(op_name, a, b, names):
                           [a, b], names)
 
 
-@register
 class LabelsLike(OpDef):
     """``labels`` unchanged, after checking at run time that their shape is the shape
     of ``logits``; built only when some dimension is unknown at build time (else the
@@ -135,11 +134,12 @@ class LabelsLike(OpDef):
 
     def label(self, node):
         return "labels_like"
+LABELS_LIKE = register(LabelsLike())
 
 
 def _labels_like(labels, logits, op_name):
     if None in labels.shape or None in logits.shape:
-        return apply(LabelsLike, [labels, logits], loss=op_name)
+        return apply(LABELS_LIKE, [labels, logits], loss=op_name)
     return labels
 
 
@@ -160,7 +160,6 @@ def softmax_cross_entropy(logits, onehot_labels, axis=-1, name=None):
     return negative(reduce_sum(labels * log_softmax(logits, axis), axis), name=name)
 
 
-@register
 class LabelOneHot(OpDef):
     """Integer labels (...) -> one-hot rows shaped like ``like`` (..., C); checks range."""
 
@@ -181,6 +180,7 @@ class LabelOneHot(OpDef):
             raise GraphError(f"sparse_softmax_cross_entropy: label {int(bad[0])} is out of "
                              f"range for {depth} classes")
         return (labels[..., None] == np.arange(depth)).astype(like.dtype)
+LABEL_ONE_HOT = register(LabelOneHot())
 
 
 def sparse_softmax_cross_entropy(logits, labels, name=None):
@@ -203,7 +203,7 @@ def sparse_softmax_cross_entropy(logits, labels, name=None):
         raise shape_error("sparse_softmax_cross_entropy",
                           "labels must have the shape of logits without its last (class) "
                           "axis", [logits, labels], ["logits", "labels"])
-    onehot = apply(LabelOneHot, [labels, logits])
+    onehot = apply(LABEL_ONE_HOT, [labels, logits])
     return negative(reduce_sum(onehot * log_softmax(logits, -1), -1), name=name)
 
 
@@ -223,7 +223,6 @@ def sigmoid_cross_entropy(logits, labels, name=None):
 
 
 # -- dropout -----------------------------------------------------------------------
-@register
 class DropoutMask(OpDef):
     """Random inverted-dropout mask shaped like ``x`` at run time: 0 with probability
     ``rate``, else 1 / (1 - rate). Draws from the session's generator."""
@@ -241,6 +240,7 @@ class DropoutMask(OpDef):
 
     def vjp(self, node, g):
         return [None]  # depends on x's shape only
+DROPOUT_MASK = register(DropoutMask())
 
 
 def dropout(x, rate, training=True, name=None):
@@ -271,7 +271,7 @@ def dropout(x, rate, training=True, name=None):
         return x
     if rate == 0:
         return x  # nothing is dropped
-    mask = apply(DropoutMask, [x], rate=float(rate))
+    mask = apply(DROPOUT_MASK, [x], rate=float(rate))
     if isinstance(training, Tensor):
         return where(training, x * mask, x, name=name)
     return multiply(x, mask, name=name)

@@ -2,7 +2,7 @@
 
 from ..graph import Tensor
 from . import elementwise as ew
-from .linalg import matmul
+from .linalg import matmul, transpose
 
 
 def _binary(fn, reflected=False):
@@ -36,4 +36,4 @@ Tensor.__le__ = _binary(ew.less_equal)
 Tensor.__gt__ = _binary(ew.greater)
 Tensor.__ge__ = _binary(ew.greater_equal)
 Tensor.__getitem__ = _getitem
-Tensor.T = property(lambda self: __import__("graphdl").transpose(self))
+Tensor.T = property(lambda self: transpose(self), doc="The axes reversed (``gd.transpose``).")

@@ -1,11 +1,12 @@
-"""Reductions (sum, mean, max, min, argmax) and the broadcast/unbroadcast pair
-that gradients use to move cotangents between shapes."""
+"""Reductions: sum, mean, max, min, argmax, argmin (and the element count that
+mean's gradient divides by)."""
 
 import numpy as np
 
 from .. import dtypes as _dt
 from ..errors import ShapeError
-from ..shapes import broadcast_shapes, fmt
+from ..shapes import fmt
+from .axes import broadcast_like, expand_dims
 from .base import (
     OpDef,
     apply,
@@ -16,6 +17,7 @@ from .base import (
     require_float,
     shape_error,
 )
+from .elementwise import cast, equal
 
 
 def _reduced_shape(shape, axes, keepdims):
@@ -43,7 +45,6 @@ class _Reduction(OpDef):
         return f"{self.name}\naxis={list(a['axes'])}" + (", keepdims" if a["keepdims"] else "")
 
 
-@register
 class Sum(_Reduction):
     """Sum over axes. Gradient: g broadcast back over the reduced axes."""
 
@@ -58,9 +59,9 @@ class Sum(_Reduction):
     def vjp(self, node, g):
         a = node.attrs
         return [_restore_axes(g, node.inputs[0], a["axes"], a["keepdims"])]
+SUM = register(Sum())
 
 
-@register
 class Mean(_Reduction):
     """Mean over axes. Gradient: g broadcast back, divided by the count."""
 
@@ -73,9 +74,9 @@ class Mean(_Reduction):
         x = node.inputs[0]
         a = node.attrs
         return [_restore_axes(g, x, a["axes"], a["keepdims"]) / count(x, a["axes"])]
+MEAN = register(Mean())
 
 
-@register
 class Max(_Reduction):
     """Max over axes. Gradient: to the maximal elements, split evenly among ties."""
 
@@ -88,14 +89,13 @@ class Max(_Reduction):
     def vjp(self, node, g):
         x, y = node.inputs[0], node.outputs[0]
         a = node.attrs
-        from .elementwise import cast, equal  # noqa: PLC0415
         hit = cast(equal(x, _restore_axes(y, x, a["axes"], a["keepdims"])), x.dtype)
         ties = _restore_axes(sum(hit, a["axes"], keepdims=True), x, a["axes"], True)
         return [_restore_axes(g, x, a["axes"], a["keepdims"]) * hit / ties]
+MAX = register(Max())
 
 
-@register
-class Min(Max.__class__):
+class Min(Max):
     """Min over axes. Gradient: to the minimal elements, split evenly among ties."""
 
     name = "min"
@@ -103,6 +103,7 @@ class Min(Max.__class__):
     def forward(self, x, axes, keepdims):
         _require_nonempty(self.name, x.shape, axes)
         return np.min(x, axis=axes, keepdims=keepdims)
+MIN = register(Min())
 
 
 class _ArgReduce(_Reduction):
@@ -115,7 +116,6 @@ class _ArgReduce(_Reduction):
         return f"{self.name}\naxis={node.attrs['axes'][0]}"
 
 
-@register
 class Argmax(_ArgReduce):
     """Index of the largest element along one axis (int64). Not differentiable."""
 
@@ -124,9 +124,9 @@ class Argmax(_ArgReduce):
     def forward(self, x, axes, keepdims):
         _require_nonempty(self.name, x.shape, axes)
         return np.argmax(x, axis=axes[0], keepdims=keepdims).astype(np.int64)
+ARGMAX = register(Argmax())
 
 
-@register
 class Argmin(_ArgReduce):
     """Index of the smallest element along one axis (int64). Not differentiable."""
 
@@ -135,6 +135,7 @@ class Argmin(_ArgReduce):
     def forward(self, x, axes, keepdims):
         _require_nonempty(self.name, x.shape, axes)
         return np.argmin(x, axis=axes[0], keepdims=keepdims).astype(np.int64)
+ARGMIN = register(Argmin())
 
 
 #: reductions with no value over zero elements (sum is 0 there; mean is NaN, as NumPy)
@@ -170,36 +171,35 @@ def _arg_reduce(op, x, axis, keepdims, name):
 
 def sum(x, axis=None, keepdims=False, name=None):  # noqa: A001 (NumPy naming)
     """Sum of elements over ``axis`` (None = all, int, or tuple), like ``np.sum``."""
-    return _reduce(Sum, x, axis, keepdims, name)
+    return _reduce(SUM, x, axis, keepdims, name)
 
 
 def mean(x, axis=None, keepdims=False, name=None):
     """Arithmetic mean over ``axis`` (None = all, int, or tuple), like ``np.mean``."""
-    return _reduce(Mean, x, axis, keepdims, name, float_only=True)
+    return _reduce(MEAN, x, axis, keepdims, name, float_only=True)
 
 
 def max(x, axis=None, keepdims=False, name=None):  # noqa: A001
     """Maximum over ``axis``, like ``np.max``. Ties share the gradient equally."""
-    return _reduce(Max, x, axis, keepdims, name)
+    return _reduce(MAX, x, axis, keepdims, name)
 
 
 def min(x, axis=None, keepdims=False, name=None):  # noqa: A001
     """Minimum over ``axis``, like ``np.min``. Ties share the gradient equally."""
-    return _reduce(Min, x, axis, keepdims, name)
+    return _reduce(MIN, x, axis, keepdims, name)
 
 
 def argmax(x, axis=-1, keepdims=False, name=None):
     """Index of the maximum along one ``axis`` (int64); not differentiable."""
-    return _arg_reduce(Argmax, x, axis, keepdims, name)
+    return _arg_reduce(ARGMAX, x, axis, keepdims, name)
 
 
 def argmin(x, axis=-1, keepdims=False, name=None):
     """Index of the minimum along one ``axis`` (int64); not differentiable."""
-    return _arg_reduce(Argmin, x, axis, keepdims, name)
+    return _arg_reduce(ARGMIN, x, axis, keepdims, name)
 
 
 # -- shape plumbing used by gradient rules ------------------------------------------
-@register
 class Count(OpDef):
     """Number of elements of ``x`` over ``axes`` as a scalar of x's dtype."""
 
@@ -215,6 +215,7 @@ class Count(OpDef):
 
     def vjp(self, node, g):
         return [None]  # depends on the shape of x only
+COUNT = register(Count())
 
 
 def count(x, axes):
@@ -222,125 +223,4 @@ def count(x, axes):
     dims = [x.shape[a] for a in axes]
     if None not in dims:
         return as_tensor(float(np.prod(dims)), dtype=x.dtype, like=x)
-    return apply(Count, [x], axes=tuple(axes))
-
-
-@register
-class ExpandDims(OpDef):
-    """Insert size-1 axes at the given positions of the output."""
-
-    name = "expand_dims"
-
-    def infer(self, x, axes):
-        shape = list(x.shape)
-        for a in axes:
-            shape.insert(a, 1)
-        return [(tuple(shape), x.dtype)]
-
-    def forward(self, x, axes):
-        return np.expand_dims(x, axes)
-
-    def vjp(self, node, g):
-        return [squeeze(g, node.attrs["axes"])]
-
-
-def expand_dims(x, axis, name=None):
-    """Insert size-1 axes (int or tuple, positions in the output), like ``np.expand_dims``."""
-    x = as_tensor(x)
-    n_new = len(axis) if isinstance(axis, (tuple, list)) else 1
-    axes = checked_axes("expand_dims", axis, x.ndim + n_new, [x])
-    return apply(ExpandDims, [x], name=name, axes=axes)
-
-
-@register
-class Squeeze(OpDef):
-    """Remove size-1 axes."""
-
-    name = "squeeze"
-
-    def infer(self, x, axes):
-        for a in axes:
-            if x.shape[a] not in (1, None):
-                raise shape_error("squeeze", f"axis {a} has size {x.shape[a]}, not 1", [x])
-        return [(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)]
-
-    def forward(self, x, axes):
-        if any(x.shape[a] != 1 for a in axes):  # only possible for dims unknown at build time
-            raise ShapeError(f"squeeze: axes {list(axes)} of run-time shape {fmt(x.shape)} "
-                             "are not all of size 1")
-        return np.squeeze(x, axes)
-
-    def vjp(self, node, g):
-        return [expand_dims(g, node.attrs["axes"])]
-
-
-def squeeze(x, axis=None, name=None):
-    """Remove size-1 axes (all of them when ``axis`` is None), like ``np.squeeze``."""
-    x = as_tensor(x)
-    if axis is None:
-        axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
-    else:
-        axes = checked_axes("squeeze", axis, x.ndim, [x])
-    return apply(Squeeze, [x], name=name, axes=axes)
-
-
-@register
-class BroadcastLike(OpDef):
-    """Broadcast ``x`` to the (runtime) shape of ``like``."""
-
-    name = "broadcast_like"
-
-    def infer(self, x, like):
-        shape = broadcast_shapes(x.shape, like.shape, op="broadcast_like")
-        if len(shape) != like.ndim:
-            raise shape_error("broadcast_like", "x has more dimensions than like", [x, like])
-        return [(like.shape, x.dtype)]
-
-    def forward(self, x, like):
-        return np.broadcast_to(x, like.shape).copy()
-
-    shape_only_inputs = (1,)
-
-    def vjp(self, node, g):
-        return [sum_to_like(g, node.inputs[0]), None]
-
-
-def broadcast_like(x, like, name=None):
-    """``x`` broadcast to the shape ``like`` has at run time."""
-    if x.shape == like.shape and None not in x.shape:
-        return x
-    return apply(BroadcastLike, [x, like], name=name)
-
-
-@register
-class SumToLike(OpDef):
-    """Sum ``g`` over broadcast axes so it takes the runtime shape of ``like``."""
-
-    name = "sum_to_like"
-
-    def infer(self, g, like):
-        return [(like.shape, g.dtype)]
-
-    def forward(self, g, like):
-        return sum_to_shape(g, like.shape)
-
-    shape_only_inputs = (1,)
-
-    def vjp(self, node, gg):
-        return [broadcast_like(gg, node.inputs[0]), None]
-
-
-def sum_to_shape(g, shape):
-    """NumPy: reduce ``g`` to ``shape`` by summing the axes broadcasting added."""
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1)
-    out = np.sum(g, axis=axes, keepdims=True) if axes else g
-    return out.reshape(shape)
-
-
-def sum_to_like(g, like, name=None):
-    """``g`` summed over the axes broadcasting added relative to ``like``."""
-    if g.shape == like.shape:
-        return g
-    return apply(SumToLike, [g, like], name=name)
+    return apply(COUNT, [x], axes=tuple(axes))

@@ -14,6 +14,7 @@ from .. import dtypes as _dt
 from ..errors import DTypeError, GraphError, ShapeError
 from ..graph import Tensor
 from ..shapes import fmt, num_elements
+from .axes import broadcast_like, sum_to_like
 from .base import (
     OpDef,
     apply,
@@ -24,7 +25,6 @@ from .base import (
     register,
     shape_error,
 )
-from .reduction import broadcast_like, sum_to_like
 
 __all__ = ["reshape", "flatten", "broadcast_to", "concat", "stack", "split", "getitem",
            "one_hot", "stop_gradient"]
@@ -75,7 +75,6 @@ def _reshape_shape(x, shape):
     return shape
 
 
-@register
 class Reshape(OpDef):
     """Same elements in C order, new shape; one entry of ``shape`` may be -1."""
 
@@ -93,9 +92,9 @@ class Reshape(OpDef):
 
     def vjp(self, node, g):
         return [_reshape_back(g, node.inputs[0])]
+RESHAPE = register(Reshape())
 
 
-@register
 class ReshapeLike(OpDef):
     """``x`` reshaped to the run-time shape of ``like`` (gradients of reshapes)."""
 
@@ -111,16 +110,16 @@ class ReshapeLike(OpDef):
 
     def vjp(self, node, g):
         return [_reshape_back(g, node.inputs[0]), None]
+RESHAPE_LIKE = register(ReshapeLike())
 
 
 def _reshape_back(g, x):
     """``g`` reshaped to x's shape: static when known, else read from x at run time."""
     if None not in x.shape:
-        return apply(Reshape, [g], shape=x.shape)
-    return apply(ReshapeLike, [g, x])
+        return apply(RESHAPE, [g], shape=x.shape)
+    return apply(RESHAPE_LIKE, [g, x])
 
 
-@register
 class EnsureShapeLike(OpDef):
     """``x`` unchanged, after checking at run time that its shape is exactly ``like``'s.
 
@@ -144,6 +143,7 @@ class EnsureShapeLike(OpDef):
 
     def vjp(self, node, g):
         return [g, None]
+ENSURE_SHAPE_LIKE = register(EnsureShapeLike())
 
 
 def ensure_shape_like(x, like, what, name=None):
@@ -156,7 +156,7 @@ def ensure_shape_like(x, like, what, name=None):
         raise ShapeError(f"{what}: shape {fmt(x.shape)}, expected {fmt(like.shape)}")
     if None not in x.shape and None not in like.shape:
         return x
-    return apply(EnsureShapeLike, [x, like], name=name, what=what)
+    return apply(ENSURE_SHAPE_LIKE, [x, like], name=name, what=what)
 
 
 def reshape(x, shape, name=None):
@@ -171,10 +171,9 @@ def reshape(x, shape, name=None):
     if any(d < -1 for d in shape) or shape.count(-1) > 1:
         raise shape_error("reshape", f"bad target shape {shape}: dims must be >= 0, "
                           "with at most one -1", [x])
-    return apply(Reshape, [x], name=name, shape=shape)
+    return apply(RESHAPE, [x], name=name, shape=shape)
 
 
-@register
 class Flatten(OpDef):
     """(N, d1, d2, ...) -> (N, d1*d2*...); N may be unknown."""
 
@@ -191,15 +190,15 @@ class Flatten(OpDef):
 
     def vjp(self, node, g):
         return [_reshape_back(g, node.inputs[0])]
+FLATTEN = register(Flatten())
 
 
 def flatten(x, name=None):
     """Collapse every axis but the first: (N, ...) -> (N, prod(rest))."""
-    return apply(Flatten, [as_tensor(x)], name=name)
+    return apply(FLATTEN, [as_tensor(x)], name=name)
 
 
 # -- broadcast_to --------------------------------------------------------------------
-@register
 class BroadcastTo(OpDef):
     """``x`` repeated along size-1 (or missing leading) axes to a fixed shape."""
 
@@ -222,6 +221,7 @@ class BroadcastTo(OpDef):
 
     def vjp(self, node, g):
         return [sum_to_like(g, node.inputs[0])]
+BROADCAST_TO = register(BroadcastTo())
 
 
 def broadcast_to(x, shape, name=None):
@@ -234,7 +234,7 @@ def broadcast_to(x, shape, name=None):
     shape = tuple(_index(d, "broadcast_to", [x]) for d in shape)
     if any(d < 0 for d in shape):
         raise shape_error("broadcast_to", f"bad target shape {shape}", [x])
-    return apply(BroadcastTo, [x], name=name, shape=shape)
+    return apply(BROADCAST_TO, [x], name=name, shape=shape)
 
 
 # -- concat / stack / split ------------------------------------------------------------
@@ -275,7 +275,6 @@ def _check_inputs(op_name, tensors):
     return [as_tensor(t) for t in xs]
 
 
-@register
 class Concat(OpDef):
     """Join tensors along an existing axis."""
 
@@ -293,7 +292,8 @@ class Concat(OpDef):
 
     def vjp(self, node, g):
         # pieces sized like the inputs at run time (their axis sizes may be unknown)
-        return list(_as_tuple(apply(SplitLike, [g, *node.inputs], axis=node.attrs["axis"])))
+        return list(_as_tuple(apply(SPLIT_LIKE, [g, *node.inputs], axis=node.attrs["axis"])))
+CONCAT = register(Concat())
 
 
 def concat(tensors, axis=0, name=None):
@@ -306,10 +306,9 @@ def concat(tensors, axis=0, name=None):
         raise shape_error("concat", "scalars (rank 0) have no axis to join along "
                           "(use gd.stack)", xs)
     axis = checked_axis("concat", axis, xs[0].ndim, xs)
-    return apply(Concat, xs, name=name, axis=axis)
+    return apply(CONCAT, xs, name=name, axis=axis)
 
 
-@register
 class Stack(OpDef):
     """Join same-shaped tensors along a new axis."""
 
@@ -327,22 +326,22 @@ class Stack(OpDef):
     def vjp(self, node, g):
         lead = (slice(None),) * node.attrs["axis"]
         return [lambda i=i: getitem(g, lead + (i,)) for i in range(len(node.inputs))]
+STACK = register(Stack())
 
 
 def stack(tensors, axis=0, name=None):
     """Join same-shaped ``tensors`` along a new ``axis``, like ``np.stack``."""
     xs = _check_inputs("stack", tensors)
     axis = checked_axis("stack", axis, xs[0].ndim + 1, xs)
-    return apply(Stack, xs, name=name, axis=axis)
+    return apply(STACK, xs, name=name, axis=axis)
 
 
 def _fill_and_concat(node, grads):
     """Split-like vjp: concat of the output cotangents, zeros for the missing ones."""
     filled = [g if g is not None else _zeros_like(o) for g, o in zip(grads, node.outputs)]
-    return apply(Concat, filled, axis=node.attrs["axis"])
+    return apply(CONCAT, filled, axis=node.attrs["axis"])
 
 
-@register
 class Split(OpDef):
     """Cut a tensor along one axis into ``sections`` equal parts or parts of given sizes."""
 
@@ -369,9 +368,9 @@ class Split(OpDef):
 
     def vjp(self, node, *grads):
         return [_fill_and_concat(node, grads)]
+SPLIT = register(Split())
 
 
-@register
 class SplitLike(OpDef):
     """Cut ``g`` along ``axis`` into pieces as long as ``likes`` are (concat's gradient)."""
 
@@ -387,6 +386,7 @@ class SplitLike(OpDef):
 
     def vjp(self, node, *grads):
         return [_fill_and_concat(node, grads)] + [None] * (len(node.inputs) - 1)
+SPLIT_LIKE = register(SplitLike())
 
 
 def split(x, num_or_sizes, axis=0, name=None):
@@ -410,7 +410,7 @@ def split(x, num_or_sizes, axis=0, name=None):
         if sections < 1 or (dim is not None and dim % sections):
             raise shape_error("split", f"axis {axis} of size {dim} cannot be split into "
                               f"{sections} equal parts", [x])
-    return _as_tuple(apply(Split, [x], name=name, axis=axis, sections=sections))
+    return _as_tuple(apply(SPLIT, [x], name=name, axis=axis, sections=sections))
 
 
 # -- indexing --------------------------------------------------------------------------
@@ -472,7 +472,6 @@ def _key_text(key):
     return "[" + ", ".join(one(k) for k in key) + "]"
 
 
-@register
 class Getitem(OpDef):
     """Basic NumPy indexing: ints, slices (any step), None (new axis)."""
 
@@ -500,13 +499,13 @@ class Getitem(OpDef):
         return x[_numpy_key(key)]
 
     def vjp(self, node, g):
-        return [apply(GetitemGrad, [g, node.inputs[0]], key=node.attrs["key"])]
+        return [apply(GETITEM_GRAD, [g, node.inputs[0]], key=node.attrs["key"])]
 
     def label(self, node):
         return "getitem\n" + _key_text(node.attrs["key"])
+GETITEM = register(Getitem())
 
 
-@register
 class GetitemGrad(OpDef):
     """Zeros shaped like ``like`` with ``g`` written at ``key`` (getitem's gradient)."""
 
@@ -523,10 +522,11 @@ class GetitemGrad(OpDef):
     shape_only_inputs = (1,)
 
     def vjp(self, node, gg):
-        return [apply(Getitem, [gg], key=node.attrs["key"]), None]
+        return [apply(GETITEM, [gg], key=node.attrs["key"]), None]
 
     def label(self, node):
         return "getitem_grad\n" + _key_text(node.attrs["key"])
+GETITEM_GRAD = register(GetitemGrad())
 
 
 def getitem(x, key, name=None):
@@ -536,11 +536,10 @@ def getitem(x, key, name=None):
     Gradient: ``g`` written into zeros shaped like ``x``.
     """
     x = as_tensor(x)
-    return apply(Getitem, [x], name=name, key=_normalize_key(x, key))
+    return apply(GETITEM, [x], name=name, key=_normalize_key(x, key))
 
 
 # -- one_hot, stop_gradient --------------------------------------------------------------
-@register
 class OneHot(OpDef):
     """Integer indices -> one-hot vectors along a new last axis of length ``depth``."""
 
@@ -559,6 +558,7 @@ class OneHot(OpDef):
 
     def vjp(self, node, g):
         return [None]
+ONE_HOT = register(OneHot())
 
 
 def one_hot(indices, depth, dtype="float32", name=None):
@@ -569,10 +569,9 @@ def one_hot(indices, depth, dtype="float32", name=None):
     depth = _index(depth, "one_hot", [indices])
     if depth < 0:
         raise shape_error("one_hot", f"depth must be >= 0, got {depth}", [indices])
-    return apply(OneHot, [indices], name=name, depth=depth, dtype=_dt.as_dtype(dtype))
+    return apply(ONE_HOT, [indices], name=name, depth=depth, dtype=_dt.as_dtype(dtype))
 
 
-@register
 class StopGradient(OpDef):
     """Identity whose gradient is zero: values pass, cotangents do not."""
 
@@ -586,8 +585,9 @@ class StopGradient(OpDef):
 
     def vjp(self, node, g):
         return [None]
+STOP_GRADIENT = register(StopGradient())
 
 
 def stop_gradient(x, name=None):
     """``x`` unchanged in the forward pass, treated as a constant by ``gradients``."""
-    return apply(StopGradient, [as_tensor(x)], name=name)
+    return apply(STOP_GRADIENT, [as_tensor(x)], name=name)

@@ -9,7 +9,6 @@ from ..shapes import as_shape, fmt
 from .base import OpDef, register
 
 
-@register
 class Placeholder(OpDef):
     """A value supplied at run time through ``feed_dict``."""
 
@@ -19,11 +18,12 @@ class Placeholder(OpDef):
     def infer(self, shape, dtype):
         return [(shape, dtype)]
 
-    def vjp(self, node):
-        return []
+    def vjp(self, node, *grads):
+        return []  # no inputs
 
     def label(self, node):
         return node.name.rsplit("/", 1)[-1]
+PLACEHOLDER = register(Placeholder())
 
 
 def placeholder(shape, dtype="float32", name=None):
@@ -35,7 +35,7 @@ def placeholder(shape, dtype="float32", name=None):
     """
     dtype = _dt.as_dtype(dtype)
     graph = get_default_graph()
-    return graph.add_node(Placeholder, [], {"shape": as_shape(shape), "dtype": dtype},
+    return graph.add_node(PLACEHOLDER, [], {"shape": as_shape(shape), "dtype": dtype},
                           [(as_shape(shape), dtype)], name=name or "placeholder").outputs[0]
 
 
@@ -76,7 +76,6 @@ class FrozenArray:
         return f"FrozenArray({fmt(self.shape)} {self.dtype})"
 
 
-@register
 class Constant(OpDef):
     """A value fixed at graph-build time (``value`` is a :class:`FrozenArray`)."""
 
@@ -89,8 +88,8 @@ class Constant(OpDef):
     def forward(self, value):
         return value.array
 
-    def vjp(self, node):
-        return []
+    def vjp(self, node, *grads):
+        return []  # no inputs
 
     def label(self, node):
         v = node.attrs["value"].array
@@ -99,6 +98,7 @@ class Constant(OpDef):
         if v.size <= 4:
             return np.array2string(v, precision=4, separator=",").replace("\n", "")
         return f"const {fmt(v.shape)}"
+CONSTANT = register(Constant())
 
 
 def constant(value, dtype=None, name=None, graph=None):
@@ -106,7 +106,7 @@ def constant(value, dtype=None, name=None, graph=None):
     dtype = _dt.as_dtype(dtype) if dtype is not None else _dt.default_dtype_of(value)
     frozen = FrozenArray(np.asarray(value, dtype=dtype))
     graph = graph or get_default_graph()
-    return graph.add_node(Constant, [], {"value": frozen}, [(frozen.shape, frozen.dtype)],
+    return graph.add_node(CONSTANT, [], {"value": frozen}, [(frozen.shape, frozen.dtype)],
                           name=name or "const").outputs[0]
 
 
@@ -134,7 +134,6 @@ class Initializer:
         return f"<Initializer {self.description} {fmt(self.shape)} {self.dtype}>"
 
 
-@register
 class VariableOp(OpDef):
     """Reads a variable's current value from the session state."""
 
@@ -142,14 +141,15 @@ class VariableOp(OpDef):
     source = "variable"
     stateful = True
 
-    def infer(self, **attrs):  # the Variable constructor sets the type itself
-        raise GraphError("variables are created with gd.Variable(...)")
+    def infer(self, shape, dtype, trainable, initializer):
+        return [(shape, dtype)]
 
-    def vjp(self, node):
-        return []
+    def vjp(self, node, *grads):
+        return []  # no inputs
 
     def label(self, node):
         return node.name.rsplit("/", 1)[-1]
+VARIABLE = register(VariableOp())
 
 
 class Variable(Tensor):
@@ -178,11 +178,15 @@ class Variable(Tensor):
                                "value")
         self.initializer = init
         self.trainable = bool(trainable)
-        graph = get_default_graph()
-        node = graph.add_node(VariableOp, [], {"trainable": self.trainable}, [],
-                              name=name or "Variable")
-        Tensor.__init__(self, node, 0, init.shape, init.dtype)
-        node.outputs = (self,)
+        attrs = {"shape": init.shape, "dtype": init.dtype, "trainable": self.trainable,
+                 "initializer": init}
+        get_default_graph().add_node(VARIABLE, [], attrs, VARIABLE.infer(**attrs),
+                                     name=name or "Variable", make_output=self._bind)
+
+    def _bind(self, node, index, shape, dtype):
+        """Become output ``index`` of the read node being built (see Graph.add_node)."""
+        Tensor.__init__(self, node, index, shape, dtype)
+        return self
 
     def initial_value(self, rng):
         return self.initializer(rng)

@@ -44,27 +44,27 @@ class _Assign(OpDef):
         return f"{self.name}\n→ {node.inputs[0].name}"
 
 
-@register
 class Assign(_Assign):
     """Set a variable to a new value; outputs the new value."""
 
     name = "assign"
+ASSIGN = register(Assign())
 
 
-@register
 class AssignAdd(_Assign):
     """Add to a variable in place; outputs the new value."""
 
     name = "assign_add"
     update_with = add.op
+ASSIGN_ADD = register(AssignAdd())
 
 
-@register
 class AssignSub(_Assign):
     """Subtract from a variable; outputs the new value."""
 
     name = "assign_sub"
     update_with = subtract.op
+ASSIGN_SUB = register(AssignSub())
 
 
 def _assign(op, var, value, name):
@@ -85,20 +85,19 @@ def _assign(op, var, value, name):
 
 def assign(var, value, name=None):
     """An op that sets ``var`` to ``value`` when run; evaluates to the new value."""
-    return _assign(Assign, var, value, name)
+    return _assign(ASSIGN, var, value, name)
 
 
 def assign_add(var, value, name=None):
     """An op that does ``var += value`` when run; evaluates to the new value."""
-    return _assign(AssignAdd, var, value, name)
+    return _assign(ASSIGN_ADD, var, value, name)
 
 
 def assign_sub(var, value, name=None):
     """An op that does ``var -= value`` when run; evaluates to the new value."""
-    return _assign(AssignSub, var, value, name)
+    return _assign(ASSIGN_SUB, var, value, name)
 
 
-@register
 class Group(OpDef):
     """Runs its inputs (and control inputs); produces nothing."""
 
@@ -109,6 +108,7 @@ class Group(OpDef):
 
     def infer(self):
         return []
+GROUP = register(Group())
 
 
 def group(*ops, name=None):
@@ -122,4 +122,4 @@ def group(*ops, name=None):
         raise GraphError("group() needs at least one op")
     members = [as_node(o) for o in ops]
     graph = members[0].graph if members else get_default_graph()
-    return graph.add_node(Group, [], {}, [], name=name or "group", control_inputs=members)
+    return graph.add_node(GROUP, [], {}, [], name=name or "group", control_inputs=members)

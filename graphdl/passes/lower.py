@@ -14,8 +14,8 @@ The rules (the same ones the reference backend follows, see docs/architecture.md
 """
 
 from ..graph import Tensor
-from ..ops.elementwise import Cast
-from ..ops.shape import BroadcastTo
+from ..ops.elementwise import CAST
+from ..ops.shape import BROADCAST_TO
 from .ir import LOp, LoweredProgram, Value
 
 
@@ -55,7 +55,7 @@ def lower(program):
             if op.update_with is None:
                 new = value
                 if new.shape != var.shape:
-                    (new,) = emit(BroadcastTo, [new], {"shape": var.shape},
+                    (new,) = emit(BROADCAST_TO, [new], {"shape": var.shape},
                                   [(var.shape, new.dtype)], node)
             else:
                 arith = op.update_with
@@ -63,7 +63,7 @@ def lower(program):
                 ((shape, dtype),) = arith.infer(old, value)
                 (new,) = emit(arith, [old, value], {}, [(shape, dtype)], node)
             if new.dtype != var.dtype:
-                (new,) = emit(Cast, [new], {"dtype": var.dtype}, [(var.shape, var.dtype)],
+                (new,) = emit(CAST, [new], {"dtype": var.dtype}, [(var.shape, var.dtype)],
                               node)
             if new.source is None:
                 new.source = node.outputs[0]
