@@ -47,6 +47,9 @@ class OpDef:
     #: for assignment ops, the elementwise op computing the new value from
     #: ``(old, value)`` (add for assign_add); None: ``value`` replaces the old value
     update_with = None
+    #: reduces input 0 over ``attrs["axes"]`` (``keepdims`` attr) by an associative
+    #: accumulation (sum, mean, max, min): fusion may feed it elementwise producers
+    reduction = False
     #: produces nothing and only makes its control inputs run (``gd.group``)
     is_group = False
     #: input slots that only *select* between other inputs (``where``'s condition): a

@@ -49,6 +49,7 @@ class Sum(_Reduction):
     """Sum over axes. Gradient: g broadcast back over the reduced axes."""
 
     name = "sum"
+    reduction = True
 
     def _dtype(self, x):  # a sum of bools counts, as in NumPy
         return _dt.int64 if x.dtype == _dt.bool_ else x.dtype
@@ -66,6 +67,7 @@ class Mean(_Reduction):
     """Mean over axes. Gradient: g broadcast back, divided by the count."""
 
     name = "mean"
+    reduction = True
 
     def forward(self, x, axes, keepdims):
         return np.mean(x, axis=axes, keepdims=keepdims).astype(x.dtype)
@@ -81,6 +83,7 @@ class Max(_Reduction):
     """Max over axes. Gradient: to the maximal elements, split evenly among ties."""
 
     name = "max"
+    reduction = True
 
     def forward(self, x, axes, keepdims):
         _require_nonempty(self.name, x.shape, axes)
@@ -99,6 +102,7 @@ class Min(Max):
     """Min over axes. Gradient: to the minimal elements, split evenly among ties."""
 
     name = "min"
+    reduction = True
 
     def forward(self, x, axes, keepdims):
         _require_nonempty(self.name, x.shape, axes)

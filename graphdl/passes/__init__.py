@@ -8,11 +8,14 @@ module with one rewrite ``run(lp) -> lp``, applied in the declared order by
 import os
 import sys
 
-from .ir import LOp, LoweredProgram, Value
+from . import fuse
+from .ir import Kernel, LOp, LoweredProgram, Value
 from .lower import lower
 
 #: (name, function) in the order they run; compiled backends call optimize()
-PIPELINE = []
+PIPELINE = [
+    ("fuse", fuse.run),
+]
 
 
 def optimize(program, pipeline=None):
@@ -33,4 +36,4 @@ def _record(lp, name, debug):
         print(f"--- graphdl pass: {name} ---\n{text}", file=sys.stderr)
 
 
-__all__ = ["LOp", "LoweredProgram", "PIPELINE", "Value", "lower", "optimize"]
+__all__ = ["Kernel", "LOp", "LoweredProgram", "PIPELINE", "Value", "lower", "optimize"]

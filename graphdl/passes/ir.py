@@ -83,6 +83,61 @@ class LOp:
         return f"<LOp {self.op.name}{where}>"
 
 
+class Kernel:
+    """One unit of generated code: what the fusion pass hands to the code generators.
+
+    ``kind`` says how to render it:
+
+    * ``"elementwise"``: ``ops`` are elementwise (``op.scalar`` is set), run as ONE loop
+      nest over ``shape`` (the iteration shape, every op's output shape); inputs of a
+      smaller shape broadcast by index arithmetic (:meth:`axis_map`);
+    * ``"reduction"``: elementwise producers, then as last op one reduction
+      (``op.reduction``: sum, mean, max, min) of the last producer's output, or of
+      an input, over ``reduce_axes`` of ``shape`` (the reduction's *input* shape,
+      iterated once; ``keepdims`` as the op says). Producers are iterated over
+      ``shape`` and never recomputed: one used outside is also an output;
+    * ``"matmul"``: ``ops[0]`` is a matmul (lowered attrs ``transpose_a``/``transpose_b``
+      say to read an operand's last two axes swapped), followed by an elementwise
+      epilogue over ``shape`` (the matmul's output shape): bias add, activation;
+    * ``"op"``: one op of any other kind (conv, pooling, softmax, shape ops...),
+      rendered by the backend's rule for that op (all of ``ops[0].outputs`` exist).
+
+    ``inputs``: the Values read from outside the kernel (parameters or other kernels'
+    outputs), in first-use order. ``outputs``: the Values produced here that a later
+    kernel reads, that are fetched or that are variable updates (a fused value used only
+    inside needs no buffer: a scalar in the loop body).
+
+    Sizes unknown at build time (``None`` in ``shape``) come from the inputs at run
+    time. Along such an axis an input whose dim is ``None`` is taken to have the
+    iteration size; the generated code checks that and raises the reference's
+    ``ShapeError`` (naming the node) otherwise.
+    """
+
+    __slots__ = ("kind", "ops", "inputs", "outputs", "shape", "reduce_axes", "keepdims")
+
+    def __init__(self, kind, ops, inputs, outputs, shape, reduce_axes=(), keepdims=False):
+        self.kind = kind
+        self.ops = list(ops)
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.shape = tuple(shape)
+        self.reduce_axes = tuple(reduce_axes)
+        self.keepdims = keepdims
+
+    def axis_map(self, value):
+        """How ``value`` (an input or a fused value) is indexed in the loop nest: one entry
+        per dimension of ``value``, the iteration axis it follows (NumPy broadcasting
+        aligns shapes on the right), or None where ``value`` has size 1 statically and is
+        broadcast (always index 0). A ``None`` dim follows its axis (see the class doc).
+        """
+        offset = len(self.shape) - value.ndim
+        return tuple(None if d == 1 and self.shape[offset + i] != 1 else offset + i
+                     for i, d in enumerate(value.shape))
+
+    def __repr__(self):
+        return f"<Kernel {self.kind} {fmt(self.shape)} {[lop.op.name for lop in self.ops]}>"
+
+
 class LoweredProgram:
     """What a compiled backend renders.
 
@@ -94,7 +149,9 @@ class LoweredProgram:
     assigned variable, in graph order of the last assignment. An update Value may be
     a parameter itself (``assign(v, feed)``, ``assign(v, w)``): a backend must copy it
     before committing, so variables never alias feeds or each other.
-    ``kernels``: fusion groups (lists of LOps) once a fusion pass ran, else None.
+    ``kernels``: the :class:`Kernel` list once the fusion pass ran (else None): every
+    op in exactly one kernel, kernels in execution order, ``ops`` reordered to match.
+    ``buffers``: the buffer plan once it ran (else None), see :mod:`.buffers`.
     ``log``: ``(pass name, dump)`` pairs, for ``GRAPHDL_DEBUG`` and ``graphdl compile``.
     """
 
@@ -105,6 +162,7 @@ class LoweredProgram:
         self.fetches = list(fetches)
         self.updates = list(updates)
         self.kernels = None
+        self.buffers = None
         self.log = []
 
     def consumers(self):
@@ -141,6 +199,11 @@ class LoweredProgram:
             shown = "".join(f", {k}={_short(a)}" for k, a in attrs.items())
             types = "; ".join(f"{fmt(o.shape)} {o.dtype}" for o in lop.outputs)
             lines.append(f"{outs} = {lop.op.name}({ins}{shown}) {types}")
+        for i, k in enumerate(self.kernels or ()):
+            members = ", ".join(name(o) for lop in k.ops for o in lop.outputs)
+            extra = f" reduce={list(k.reduce_axes)}" if k.kind == "reduction" else ""
+            lines.append(f"kernel {i} {k.kind} {fmt(k.shape)}{extra}: {members} "
+                         f"-> {', '.join(name(o) for o in k.outputs)}")
         fetched = ", ".join("none" if v is None else name(v) for v in self.fetches)
         lines.append(f"fetch {fetched}")
         for var, v in self.updates:
