@@ -21,6 +21,7 @@ FAMILIES = [
     ("reduction", "Reductions"),
     ("axes", "Adding, removing and broadcasting axes"),
     ("shape", "Shape, indexing and one-hot"),
+    ("array", "Run-time shapes, filled arrays and gather"),
     ("nn", "Neural-network ops"),
     ("conv", "Convolution and pooling"),
     ("state", "Assignment and grouping"),

@@ -39,22 +39,26 @@ from .graph import (
                      reset_default_graph,
 )
 from .ops import operators as _operators  # noqa: F401 (attaches Tensor operators)
+from .ops.array import *  # noqa: F403
 from .ops.axes import expand_dims, squeeze
 from .ops.conv import *  # noqa: F403 (each family module lists its public names in __all__)
 from .ops.elementwise import (
                      abs,
                      add,
                      cast,
+                     clip_by_value,
                      div,
                      divide,
                      equal,
                      exp,
+                     expm1,
                      greater,
                      greater_equal,
                      leaky_relu,
                      less,
                      less_equal,
                      log,
+                     log1p,
                      maximum,
                      minimum,
                      mul,
@@ -64,11 +68,14 @@ from .ops.elementwise import (
                      not_equal,
                      pow,
                      power,
+                     reciprocal,
                      relu,
+                     rsqrt,
                      sigmoid,
                      sign,
                      softplus,
                      sqrt,
+                     square,
                      sub,
                      subtract,
                      tanh,
@@ -78,7 +85,7 @@ from .ops.linalg import matmul, transpose
 from .ops.nn import *  # noqa: F403
 from .ops.reduction import argmax, argmin, max, mean, min, sum
 from .ops.shape import *  # noqa: F403
-from .ops.sources import Initializer, Variable, constant, placeholder
+from .ops.sources import Initializer, Variable, constant, placeholder, trainable_variables
 from .ops.state import assign, assign_add, assign_sub, group
 from .session import Session
 from .viz import render, to_svg

@@ -158,8 +158,8 @@ def _raise_if_blocked(x, between):
     derivative); a non-differentiable result used as a *value* (argmax cast to
     float, a comparison cast and multiplied) is.
     """
-    if x.node not in between:
-        return
+    if x.node not in between or not _dt.is_float(x.dtype):
+        return  # integers (labels, indices) never have a gradient: None, not an error
     consumers = {}
     for n in between:
         for slot, t in enumerate(n.inputs):

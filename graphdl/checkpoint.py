@@ -10,14 +10,13 @@ shape or dtype mismatch, a truncated or foreign file raises
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import GraphError
+from .fileio import write_atomic
 from .ops.sources import Variable
 from .shapes import fmt
 
@@ -32,8 +31,8 @@ class CheckpointError(GraphError):
 
 
 def write_arrays(path, named, meta=None):
-    """Write ``named`` ({name: array}) and ``meta`` (JSON-able) to ``path`` atomically:
-    into a temporary file in the same folder, then renamed over ``path``."""
+    """Write ``named`` ({name: array}) and ``meta`` (JSON-able) to ``path`` atomically
+    (:func:`graphdl.fileio.write_atomic`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     names = list(named)
@@ -42,16 +41,9 @@ def write_arrays(path, named, meta=None):
                 "dtypes": [str(np.asarray(named[n]).dtype) for n in names]}
     arrays = {f"v{i}": np.asarray(named[n]) for i, n in enumerate(names)}
     arrays[_MANIFEST] = np.array(json.dumps(manifest))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_atomic(path, buf.getvalue(), error=CheckpointError)
 
 
 def read_arrays(path):

@@ -20,6 +20,7 @@ COVERED_THROUGH_PARENTS = {
     "count": "mean gradients on an unknown batch dim (test_gradient_unknown_batch_dimension)",
     "dropout_mask": "dropout[training=placeholder] (optable/nn.py); random masks in "
                     "tests/test_nn_errors.py",
+    "gather_grad": "gather gradients (optable/array.py)",
     "getitem_grad": "getitem gradients (optable/shape.py)",
     "label_one_hot": "sparse_softmax_cross_entropy (optable/nn.py); label checks in "
                      "tests/test_nn_errors.py",

@@ -1,11 +1,11 @@
 """Training callbacks and the History that ``fit`` returns."""
 
+import io
 import math
-import os
-import tempfile
 from pathlib import Path
 
 from ..errors import GraphError
+from ..fileio import write_atomic
 
 __all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback"]
 
@@ -140,12 +140,7 @@ class History(Callback):
             fig.suptitle(title)
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".{fmt}", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                fig.savefig(f, format=fmt, dpi=110)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=110)
+        write_atomic(path, buf.getvalue())
         return path

@@ -149,16 +149,6 @@ def _layout(data_format):
     return data_format
 
 
-def _to_nchw(x, data_format):
-    from ..ops.linalg import transpose  # noqa: PLC0415
-    return x if data_format == "NCHW" else transpose(x, (0, 3, 1, 2))
-
-
-def _from_nchw(x, data_format):
-    from ..ops.linalg import transpose  # noqa: PLC0415
-    return x if data_format == "NCHW" else transpose(x, (0, 2, 3, 1))
-
-
 class Conv2D(Layer):
     """2-D convolution + bias + activation: (N, C, H, W) -> (N, filters, H', W').
 
@@ -193,11 +183,13 @@ class Conv2D(Layer):
             self.losses.append(self.kernel_regularizer(self.W))
 
     def call(self, x, training):
-        y = conv2d(_to_nchw(x, self.data_format), self.W, stride=self.stride,
-                   padding=self.padding)
+        y = conv2d(x, self.W, stride=self.stride, padding=self.padding,
+                   data_format=self.data_format)
         if self.b is not None:
-            y = y + reshape(self.b, (1, self.filters, 1, 1))
-        return _from_nchw(self.activation(y), self.data_format)
+            bias_shape = (1, self.filters, 1, 1) if self.data_format == "NCHW" else \
+                (1, 1, 1, self.filters)
+            y = y + reshape(self.b, bias_shape)
+        return self.activation(y)
 
 
 class _Pool(Layer):
@@ -210,9 +202,8 @@ class _Pool(Layer):
         self.data_format = _layout(data_format)
 
     def call(self, x, training):
-        y = type(self).pool(_to_nchw(x, self.data_format), self.pool_size, self.stride,
-                            self.padding)
-        return _from_nchw(y, self.data_format)
+        return type(self).pool(x, self.pool_size, self.stride, self.padding,
+                               data_format=self.data_format)
 
 
 class MaxPool2D(_Pool):

@@ -227,18 +227,44 @@ class Conv2DBackpropFilter(OpDef):
 CONV2D_BACKPROP_FILTER = register(Conv2DBackpropFilter())
 
 
-def conv2d(x, w, stride=1, padding="valid", name=None):
+def _layout(data_format, op, tensors):
+    if data_format not in ("NCHW", "NHWC"):
+        raise shape_error(op, f"data_format must be 'NCHW' or 'NHWC', got {data_format!r}",
+                          tensors)
+    return data_format
+
+
+def _in_nchw(x, data_format):
+    """NHWC input seen as NCHW (a transpose; the conv/pool ops work on NCHW)."""
+    from .linalg import transpose  # noqa: PLC0415
+    return x if data_format == "NCHW" else transpose(x, (0, 3, 1, 2))
+
+
+def _out_layout(y, data_format, name):
+    from .linalg import transpose  # noqa: PLC0415
+    return y if data_format == "NCHW" else transpose(y, (0, 2, 3, 1), name=name)
+
+
+def conv2d(x, w, stride=1, padding="valid", data_format="NCHW", name=None):
     """2-D cross-correlation (what deep-learning frameworks call convolution).
 
     ``x``: (N, C, H, W); ``w``: (O, C, kh, kw). ``stride``: int or (sh, sw).
     ``padding``: "valid", "same" (TensorFlow rule, also for stride > 1), an int,
     a pair, or ((top, bottom), (left, right)). Shape: (N, O, OH, OW) with
     OH = (H + pad_top + pad_bottom - kh) // sh + 1 ("same": ceil(H / sh)).
+    ``data_format="NHWC"``: x is (N, H, W, C) and so is the result (transposes
+    around the NCHW op; w stays OIHW).
     Gradient: ``conv2d_backprop_input`` for x and ``conv2d_backprop_filter`` for
     w, whose own gradients are conv ops again (second order works).
     """
     x, w = as_tensor(x), as_tensor(w)
-    return apply(CONV2D, [x, w], name=name, **_conv_attrs(stride, padding, "conv2d", [x, w]))
+    fmt_ = _layout(data_format, "conv2d", [x, w])
+    if fmt_ == "NHWC" and x.ndim != 4:
+        raise shape_error("conv2d", f"expected an NHWC input of rank 4, got rank {x.ndim}",
+                          [x, w])
+    y = apply(CONV2D, [_in_nchw(x, fmt_), w], name=name if fmt_ == "NCHW" else None,
+              **_conv_attrs(stride, padding, "conv2d", [x, w]))
+    return _out_layout(y, fmt_, name)
 
 
 def conv2d_backprop_input(g, w, x, stride=1, padding="valid", name=None):
@@ -389,24 +415,38 @@ class AvgPool2DBackprop(OpDef):
 AVG_POOL2D_BACKPROP = register(AvgPool2DBackprop())
 
 
-def max_pool2d(x, size=2, stride=None, padding="valid", name=None):
+def max_pool2d(x, size=2, stride=None, padding="valid", data_format="NCHW", name=None):
     """Max over ``size`` windows of NCHW ``x``, moved by ``stride`` (default: ``size``).
 
     ``padding`` as for :func:`conv2d` (explicit pads must be smaller than the
     window; padding never wins). Shape: (N, C, OH, OW) with the conv2d rule.
+    ``data_format="NHWC"``: x and the result are (N, H, W, C).
     Gradient: g routed to each window's argmax (ties: the first); its own
     gradient gathers at the argmax, so second order works.
     """
     x = as_tensor(x)
-    return apply(MAX_POOL2D, [x], name=name, **_pool_attrs(size, stride, padding, "max_pool2d", x))
+    fmt_ = _layout(data_format, "max_pool2d", [x])
+    if fmt_ == "NHWC" and x.ndim != 4:
+        raise shape_error("max_pool2d", f"expected an NHWC input of rank 4, got rank {x.ndim}",
+                          [x])
+    attrs = _pool_attrs(size, stride, padding, "max_pool2d", x)
+    y = apply(MAX_POOL2D, [_in_nchw(x, fmt_)], name=name if fmt_ == "NCHW" else None, **attrs)
+    return _out_layout(y, fmt_, name)
 
 
-def avg_pool2d(x, size=2, stride=None, padding="valid", name=None):
+def avg_pool2d(x, size=2, stride=None, padding="valid", data_format="NCHW", name=None):
     """Mean over ``size`` windows of NCHW ``x``, moved by ``stride`` (default: ``size``).
 
     Padded pixels are not counted (TensorFlow's rule): border windows average
     their real pixels only. Shape: (N, C, OH, OW) with the conv2d rule.
+    ``data_format="NHWC"``: x and the result are (N, H, W, C).
     Gradient: g / count spread over each window (linear; second order works).
     """
     x = as_tensor(x)
-    return apply(AVG_POOL2D, [x], name=name, **_pool_attrs(size, stride, padding, "avg_pool2d", x))
+    fmt_ = _layout(data_format, "avg_pool2d", [x])
+    if fmt_ == "NHWC" and x.ndim != 4:
+        raise shape_error("avg_pool2d", f"expected an NHWC input of rank 4, got rank {x.ndim}",
+                          [x])
+    attrs = _pool_attrs(size, stride, padding, "avg_pool2d", x)
+    y = apply(AVG_POOL2D, [_in_nchw(x, fmt_)], name=name if fmt_ == "NCHW" else None, **attrs)
+    return _out_layout(y, fmt_, name)

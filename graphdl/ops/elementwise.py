@@ -119,6 +119,10 @@ sigmoid = _define("sigmoid", 1, _sigmoid, lambda n, g: [g * _y(n) * (1.0 - _y(n)
                   "Logistic sigmoid 1/(1+e^-x), stable for large |x|. Gradient: g*y*(1-y).")
 tanh = _define("tanh", 1, np.tanh, lambda n, g: [g * (1.0 - _y(n) * _y(n))], S.tanh,
                "Hyperbolic tangent. Gradient: g * (1 - y²).")
+log1p = _define("log1p", 1, np.log1p, lambda n, g: [g / (1.0 + _x(n))], S.log1p,
+                "log(1 + x), accurate for tiny x. Gradient: g / (1 + x).")
+expm1 = _define("expm1", 1, np.expm1, lambda n, g: [g * (_y(n) + 1.0)], S.expm1,
+                "e**x - 1, accurate for tiny x. Gradient: g * e**x.")
 sign = _define("sign", 1, np.sign, lambda n, g: [None], S.sign,
                "Sign of x (-1, 0, 1). Its gradient is zero everywhere it exists.",
                float_only=False)
@@ -172,12 +176,25 @@ multiply = _define("mul", 2, np.multiply,
                    S.mul, "a * b with broadcasting. Gradient: g*b, g*a.",
                    float_only=False, public_name="multiply")
 mul = multiply
-divide = _define("div", 2, lambda a, b: np.true_divide(a, b).astype(_dt.result_dtype(
+_true_divide = _define("div", 2, lambda a, b: np.true_divide(a, b).astype(_dt.result_dtype(
                      a.dtype, b.dtype)),
                  lambda n, g: [lambda: g / n.inputs[1],
                                lambda: -g * n.outputs[0] / n.inputs[1]],
                  S.div, "a / b (true division). Gradient: g/b, -g*a/b².",
                  public_name="divide")
+
+
+def divide(a, b, name=None):
+    """a / b (true division, NumPy broadcasting). Integer or bool operands are
+    converted to float64 first, so ``int / int`` gives floats as in NumPy.
+    Gradient: g/b, -g*a/b²."""
+    a, b = _pair(a, b)
+    if not _dt.is_float(_dt.result_dtype(a.dtype, b.dtype)):
+        a, b = cast(a, "float64"), cast(b, "float64")
+    return _true_divide(a, b, name=name)
+
+
+divide.op = _true_divide.op
 div = divide
 power = _define("pow", 2, np.power,
                 lambda n, g: [lambda: g * n.inputs[1] * n.inputs[0] ** (n.inputs[1] - 1.0),
@@ -282,3 +299,31 @@ def cast(x, dtype, name=None):
     if x.dtype == dtype:
         return x
     return apply(CAST, [x], name=name, dtype=dtype)
+
+
+# -- compositions (no op of their own: compiled backends see the ops they are made of) --
+def square(x, name=None):
+    """x * x. Gradient: 2 x g."""
+    x = as_tensor(x)
+    return multiply(x, x, name=name)
+
+
+def reciprocal(x, name=None):
+    """1 / x (ints become float64, as with ``/``). Gradient: -g / x²."""
+    x = as_tensor(x)
+    return divide(as_tensor(1, like=x), x, name=name)
+
+
+def rsqrt(x, name=None):
+    """1 / sqrt(x). Gradient: -g / (2 x^1.5)."""
+    return reciprocal(sqrt(x), name=name)
+
+
+def clip_by_value(x, clip_min, clip_max, name=None):
+    """``x`` limited to [clip_min, clip_max] (numbers or tensors broadcasting with x).
+
+    Gradient: g where clip_min < x < clip_max (and at the bounds), 0 outside.
+    """
+    x = as_tensor(x)
+    return minimum(maximum(x, as_tensor(clip_min, like=x)), as_tensor(clip_max, like=x),
+                   name=name)

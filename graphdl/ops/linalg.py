@@ -39,9 +39,27 @@ MATMUL = register(MatMul())
 def matmul(a, b, name=None):
     """Matrix product ``a @ b`` (2-D, or batched over leading axes with broadcasting).
 
+    1-D operands work as in NumPy: a vector ``a`` is a row (1, k) and a vector ``b``
+    a column (k, 1) whose added axis is removed from the result (vector @ vector is
+    a scalar) — built from reshapes around the matmul op.
     Gradient: ``g @ bᵀ`` for a and ``aᵀ @ g`` for b (summed over broadcast batch axes).
     """
-    return apply(MATMUL, [as_tensor(a), as_tensor(b)], name=name)
+    from .axes import squeeze  # noqa: PLC0415
+    from .shape import reshape  # noqa: PLC0415
+    a, b = as_tensor(a), as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise shape_error("matmul", "operands must have at least one dimension (use * to "
+                          "scale)", [a, b])
+    if a.ndim > 1 and b.ndim > 1:
+        return apply(MATMUL, [a, b], name=name)
+    a2 = reshape(a, (1, -1)) if a.ndim == 1 else a
+    b2 = reshape(b, (-1, 1)) if b.ndim == 1 else b
+    out = apply(MATMUL, [a2, b2])
+    if b.ndim == 1:
+        out = squeeze(out, -1, name=name if a.ndim > 1 else None)
+    if a.ndim == 1:
+        out = squeeze(out, -1 if b.ndim == 1 else -2, name=name)
+    return out
 
 
 class Transpose(OpDef):

@@ -11,22 +11,27 @@ from .. import dtypes as _dt
 from ..errors import DTypeError, GraphError, ShapeError
 from ..graph import Tensor
 from ..shapes import fmt
+from .axes import squeeze
 from .base import (
     OpDef,
     apply,
     as_tensor,
+    checked_axes,
     checked_axis,
     input_error,
     register,
     require_float,
     shape_error,
 )
-from .elementwise import multiply, negative, softplus, subtract, where
+from .elementwise import add, exp, log, multiply, negative, softplus, subtract, where
+from .reduction import max as reduce_max
 from .reduction import sum as reduce_sum
+from .shape import stop_gradient
 
 __all__ = [
     "dropout",
     "log_softmax",
+    "logsumexp",
     "sigmoid_cross_entropy",
     "softmax",
     "softmax_cross_entropy",
@@ -101,6 +106,22 @@ def log_softmax(x, axis=-1, name=None):
     Shape: same as ``x``. Gradient: g - softmax(x) * sum(g, axis).
     """
     return _softmax_like(LOG_SOFTMAX, x, axis, name)
+
+
+def logsumexp(x, axis=None, keepdims=False, name=None):
+    """log(sum(exp(x), axis)), computed stably: m + log(sum(exp(x - m))) with m the
+    max along ``axis`` (None: all axes), held constant for the gradient (the result
+    does not depend on it). Shape: like ``gd.sum``. Gradient: g * softmax(x, axis).
+    """
+    x = as_tensor(x)
+    require_float("logsumexp", x)
+    axes = checked_axes("logsumexp", axis, x.ndim, [x])
+    m = stop_gradient(reduce_max(x, axes, keepdims=True))
+    # an all -inf slice has max -inf: shift by 0 there, so exp(x - m) = exp(-inf) = 0
+    m = where(m > -np.inf, m, as_tensor(0.0, like=m))
+    out = add(log(reduce_sum(exp(x - m), axes, keepdims=True)), m,
+              name=name if keepdims or not axes else None)
+    return out if keepdims or not axes else squeeze(out, axes, name=name)
 
 
 # -- losses ---------------------------------------------------------------------

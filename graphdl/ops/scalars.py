@@ -72,6 +72,22 @@ def tanh(x):
     return math.tanh(x)
 
 
+def log1p(x):
+    if x == -1:
+        return -math.inf
+    if x < -1 or x != x:
+        return math.nan
+    if x == math.inf:
+        return x
+    return math.log1p(x)
+
+
+def expm1(x):
+    if x > _EXP_MAX:
+        return math.inf
+    return math.expm1(x)
+
+
 def sign(x):
     if x > 0:
         return 1

@@ -206,3 +206,9 @@ class Variable(Tensor):
     def __repr__(self):
         return (f"<Variable {self.name!r} shape={fmt(self.shape)} dtype={self.dtype}"
                 f"{'' if self.trainable else ' frozen'}>")
+
+
+def trainable_variables(graph=None):
+    """The trainable variables of ``graph`` (default: the current default graph), in
+    creation order: what optimizers train when given no ``var_list``."""
+    return (graph or get_default_graph()).trainable_variables()

@@ -50,6 +50,6 @@ def distinct(rng, shape, gap=0.05):
 
 def all_opinfos():
     """Every OpInfo of every op family, in family order."""
-    from . import conv, elementwise, linalg, nn, reduction, shape  # noqa: PLC0415
-    return [info for fam in (elementwise, linalg, reduction, shape, nn, conv)
+    from . import array, conv, elementwise, linalg, nn, reduction, shape  # noqa: PLC0415
+    return [info for fam in (elementwise, linalg, reduction, shape, array, nn, conv)
             for info in fam.OPS]

@@ -165,3 +165,32 @@ for _name, _s, _p, _rs, _rp, _w in _FILTER_CASES:
             x, g, gd.constant(np.zeros(w)), s, p),
         lambda x, g, s=_rs, p=_rp, w=_w: np_conv2d_backprop_filter(x, g, w, s, p),
         _filter_samples([(2, _w[1], 7, 5), (1, _w[1], 6, 9)], _w, _rs, _rp)))
+
+
+def _nhwc(rng_samples):
+    """NCHW samples moved to NHWC (the first input; others, such as w, unchanged)."""
+    return lambda rng: [(a.transpose(0, 2, 3, 1), *rest) for a, *rest in rng_samples(rng)]
+
+
+def _to_nhwc(a):
+    return a.transpose(0, 2, 3, 1)
+
+
+def _from_nhwc(a):
+    return a.transpose(0, 3, 1, 2)
+
+
+# data_format="NHWC" (Keras' layout): the reference transposes around the NCHW one
+OPS += [
+    OpInfo("conv2d[NHWC,same,stride=2]",
+           lambda x, w: gd.conv2d(x, w, 2, "same", data_format="NHWC"),
+           lambda x, w: _to_nhwc(np_conv2d(_from_nhwc(x), w, (2, 2), _S)),
+           _nhwc(_conv_samples((3, 3)))),
+    OpInfo("max_pool2d[NHWC,2]", lambda x: gd.max_pool2d(x, 2, data_format="NHWC"),
+           lambda x: _to_nhwc(np_pool(_from_nhwc(x), (2, 2), (2, 2), _V, np.max)),
+           _nhwc(_pool_samples)),
+    OpInfo("avg_pool2d[NHWC,3,stride=2,same]",
+           lambda x: gd.avg_pool2d(x, 3, 2, "same", data_format="NHWC"),
+           lambda x: _to_nhwc(np_pool(_from_nhwc(x), (3, 3), (2, 2), _S, np.mean)),
+           _nhwc(_pool_samples)),
+]

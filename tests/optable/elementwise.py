@@ -85,4 +85,23 @@ OPS = [
     OpInfo("equal", lambda a, b: gd.cast(gd.equal(a, b), a.dtype),
            lambda a, b: (a == b) * 1.0, lambda r: [(np.array([1.0, 2.0, 3.0]),
                                                     np.array([1.0, 0.0, 3.0]))], grad=False),
+    # log1p/expm1 must stay accurate for tiny x, where log(1 + x) and exp(x) - 1 lose
+    # every digit (relative error 1e-6 would fail there)
+    OpInfo("log1p", gd.log1p, np.log1p,
+           lambda r: [(0.6 * off_zero(r, (3, 4)),), (np.array([1e-10, -3e-12, 2e-9]),)]),
+    OpInfo("expm1", gd.expm1, np.expm1,
+           lambda r: [(off_zero(r, (3, 4)),), (np.array([1e-10, -3e-12, 2e-9]),)]),
+    OpInfo("square", gd.square, lambda x: x * x, _singles(off_zero)),
+    OpInfo("reciprocal", gd.reciprocal, lambda x: 1.0 / x, _singles(off_zero)),
+    OpInfo("rsqrt", gd.rsqrt, lambda x: 1.0 / np.sqrt(x), _singles(positive)),
+    OpInfo("clip_by_value", lambda x: gd.clip_by_value(x, -0.33, 0.41),
+           lambda x: np.clip(x, -0.33, 0.41),
+           lambda r: [(distinct(r, (3, 5)),), (distinct(r, (1, 7)),)]),
+    OpInfo("clip_by_value[tensor bounds]", gd.clip_by_value, np.clip,
+           lambda r: [(distinct(r, (3, 4)), np.full((4,), -0.21), np.full((3, 1), 0.37))]),
+    # int / int is a float division (float64), as in NumPy
+    OpInfo("div[int]", lambda a, b: a / b, np.true_divide,
+           lambda r: [(r.integers(-9, 10, (3, 4)), r.integers(1, 5, (3, 4))),
+                      (r.integers(-9, 10, (2, 3)), r.integers(1, 5, (3,)))], grad=False,
+           float32=False),
 ]

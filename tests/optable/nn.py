@@ -78,4 +78,10 @@ OPS = [
     OpInfo("dropout[rate=0]", lambda x: gd.dropout(x, 0.0), lambda x: x, _x),
     OpInfo("dropout[training=placeholder]", lambda x, t: gd.dropout(x, 0.3, training=t),
            lambda x, t: x, lambda r: [(r.standard_normal((3, 4)), np.array(False))]),
+    # np.logaddexp.reduce is NumPy's own pairwise-stable log-sum-exp
+    OpInfo("logsumexp[axis=1]", lambda x: gd.logsumexp(x, 1),
+           lambda x: np.logaddexp.reduce(x, axis=1), _logits),
+    OpInfo("logsumexp[all]", gd.logsumexp, lambda x: np.logaddexp.reduce(x.ravel()), _logits),
+    OpInfo("logsumexp[axis=0,keepdims]", lambda x: gd.logsumexp(x, 0, keepdims=True),
+           lambda x: np.logaddexp.reduce(x, axis=0, keepdims=True), _logits),
 ]
