@@ -6,6 +6,8 @@ list/tuple/dict nesting of those. Programs are compiled once per (fetches,
 feeds) signature and cached, so a training loop compiles its step once.
 """
 
+import threading
+
 import numpy as np
 
 from .backends import get_backend
@@ -33,9 +35,11 @@ class Session:
                              f"backend object, got {backend!r}")
         self.backend = get_backend(backend)
         seed = check_seed(self.graph.seed if seed is None else seed, "Session")
-        self._ctx = RunContext(np.random.default_rng(seed))
+        self._ctx = RunContext(seed)
         self._programs = {}
         self._closed = False
+        # one run at a time: concurrent runs would interleave reads and commits
+        self._lock = threading.Lock()
 
     def __enter__(self):
         return self
@@ -45,9 +49,10 @@ class Session:
 
     def close(self):
         """Release cached programs and variable values."""
-        self._programs.clear()
-        self._ctx.values.clear()
-        self._closed = True
+        with self._lock:
+            self._programs.clear()
+            self._ctx.values.clear()
+            self._closed = True
 
     def run(self, fetches, feed_dict=None):
         """Evaluate ``fetches`` (same nesting comes back) given ``feed_dict``.
@@ -56,17 +61,27 @@ class Session:
         Errors: a missing, misshaped or mistyped feed, or a tensor from
         another graph, raises a :class:`~graphdl.errors.GraphError` subclass.
         """
-        if self._closed:
-            raise GraphError("this Session is closed")
-        flat = []
-        structure = self._flatten(fetches, flat)
-        feeds = self._check_feeds(feed_dict or {})
-        key = (tuple(id(f) for f in flat), tuple(sorted(id(t) for t in feeds)))
-        run = self._programs.get(key)
-        if run is None:
-            program = Program(flat, sorted(feeds, key=lambda t: (t.node.id, t.index)))
-            run = self._programs[key] = self.backend.compile(program)
-        values = run(self._ctx, feeds)
+        with self._lock:
+            if self._closed:
+                raise GraphError("this Session is closed")
+            flat = []
+            structure = self._flatten(fetches, flat)
+            feeds = self._check_feeds({} if feed_dict is None else feed_dict)
+            key = (tuple(id(f) for f in flat), tuple(sorted(id(t) for t in feeds)))
+            run = self._programs.get(key)
+            if run is None:
+                program = Program(flat, sorted(feeds, key=lambda t: (t.node.id, t.index)))
+                run = self._programs[key] = self.backend.compile(program)
+            ctx = self._ctx
+            ctx.begin()
+            try:
+                values = run(ctx, feeds)
+                guard = _AliasGuard(feeds.values(), ctx.values, ctx.staged())
+                values = [guard.owned(v) for v in values]
+                ctx.commit(guard.stored)
+            except BaseException:
+                ctx.rollback()  # a failed run changes no variable
+                raise
         return self._unflatten(structure, iter(values))
 
     # -- fetches ----------------------------------------------------------------
@@ -111,6 +126,42 @@ class Session:
                 raise FeedError(f"cannot feed op {t.name!r}: feed tensors")
             checked[t] = check_feed(t, value)
         return checked
+
+
+def _root(array):
+    """The object that owns ``array``'s memory (the end of its chain of bases)."""
+    while isinstance(array, np.ndarray) and array.base is not None:
+        array = array.base
+    return array
+
+
+class _AliasGuard:
+    """Copies exactly the arrays that would otherwise share memory with what they must
+    not: fetches with feeds, variable values, constants (read-only) or each other;
+    stored values with feeds (the caller may reuse its feed arrays)."""
+
+    def __init__(self, feeds, stored, staged):
+        self.feed_roots = {id(_root(a)) for a in feeds}
+        # what the variables will hold after the commit: staged values, else stored ones
+        self.state_roots = {id(_root(a)) for v, a in stored.items() if v not in staged}
+        self.state_roots.update(id(_root(a)) for a in staged.values())
+        self.fetch_roots = set()
+
+    def owned(self, value):
+        """``value`` as an array the caller owns (None stays None)."""
+        if value is None:
+            return None
+        root = id(_root(value))
+        if (not value.flags.writeable or root in self.feed_roots or root in self.state_roots
+                or root in self.fetch_roots):
+            value = value.copy()
+            root = id(value)
+        self.fetch_roots.add(root)
+        return value
+
+    def stored(self, value):
+        """``value`` as a variable's new value that no feed shares."""
+        return value.copy() if id(_root(value)) in self.feed_roots else value
 
 
 def _rebuild(like, items):

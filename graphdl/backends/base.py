@@ -4,7 +4,34 @@
 ``feeds`` maps fed tensors to NumPy arrays (already checked and cast by the
 Session) and ``ctx`` is the :class:`RunContext` holding variable values and
 the random generator. ``run`` returns one array per fetch (None for nodes).
+
+State rules every backend follows (the tests in tests/test_state.py hold each
+registered backend to them):
+
+* **Reads** — ``ctx.read_variable(var)`` is the variable's value for this run:
+  its stored value, initialized on first use from the variable's own random
+  stream. Every read of a variable in a run sees the value from the start of
+  the run (a compiled backend reads each ``"variable"`` parameter of the
+  :class:`~graphdl.passes.ir.LoweredProgram` once, before computing).
+  A fed variable: reads see the fed value; assignments still start from the
+  stored value (``assign_add`` adds to what is stored; ``assign(v, v * 2)``
+  stores twice the fed value, since ``v * 2`` reads ``v``).
+* **Writes are staged** — ``ctx.write_variable(var, value)`` during a run stages
+  the new value; a compiled backend calls it once per entry of
+  ``LoweredProgram.updates`` after computing them. The Session commits the
+  staged values only when ``run`` returns, and discards them when it raises, so
+  a failed run changes no variable. Backends never commit, and never write into
+  an array they got from ``read_variable`` or from ``feeds`` (in place updates
+  would bypass the transaction and reach the caller's arrays).
+* **Fetched arrays** — ``run`` returns arrays the backend will not touch again
+  (no buffer reused by the next run). The Session copies a fetch only where it
+  would alias a variable's value, a feed, a constant or another fetch, so the
+  caller always owns what it gets.
+* **Randomness** — random ops draw from ``ctx.rng``; a failed run restores it,
+  so the next run draws what the failed one would have.
 """
+
+import hashlib
 
 import numpy as np
 
@@ -21,18 +48,65 @@ class Backend:
 class RunContext:
     """Session state seen by stateful ops: variable values and randomness.
 
-    Variables are initialized on first read from their initializer, drawing
-    from ``rng`` when random.
+    ``seed``: an int, or None for fresh entropy. Each variable's initializer draws
+    from its own generator derived from the seed and the variable's name, so initial
+    values do not depend on the order variables are first read, nor on which other
+    variables a graph holds. Random ops draw from ``rng``, seeded from the same seed.
     """
 
-    def __init__(self, rng):
-        self.values = {}  # Variable -> np.ndarray
-        self.rng = rng
+    def __init__(self, seed=None):
+        self._seed_seq = np.random.SeedSequence(seed)
+        self.rng = np.random.default_rng(self._seed_seq)
+        self.values = {}  # Variable -> committed np.ndarray
+        self._staged = None  # Variable -> value written in the run in progress
+        self._rng_state = None
 
+    # -- what backends use ------------------------------------------------------------
     def read_variable(self, var):
+        """The value of ``var`` for the run in progress (staged, else stored)."""
+        if self._staged is not None and var in self._staged:
+            return self._staged[var]
         if var not in self.values:
-            self.values[var] = var.initial_value(self.rng)
+            value = np.asarray(var.initial_value(self.variable_rng(var)), dtype=var.dtype)
+            if self._staged is not None:  # a failed run does not even initialize
+                self._staged[var] = value
+                return value
+            self.values[var] = value
         return self.values[var]
 
     def write_variable(self, var, value):
-        self.values[var] = np.asarray(value, dtype=var.dtype)
+        """Stage ``value`` as ``var``'s new value (outside a run: store it at once)."""
+        value = np.asarray(value, dtype=var.dtype)
+        if self._staged is not None:
+            self._staged[var] = value
+        else:
+            self.values[var] = value
+
+    def variable_rng(self, var):
+        """The generator ``var``'s initializer draws from: seed and name, nothing else."""
+        digest = hashlib.sha256(var.name.encode("utf-8")).digest()
+        key = tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
+        seq = np.random.SeedSequence(self._seed_seq.entropy, spawn_key=key)
+        return np.random.default_rng(seq)
+
+    # -- what the Session uses ----------------------------------------------------------
+    def begin(self):
+        """Open a run: writes are staged until :meth:`commit`."""
+        self._staged = {}
+        self._rng_state = self.rng.bit_generator.state
+
+    def staged(self):
+        """The values written so far in the run in progress."""
+        return self._staged or {}
+
+    def commit(self, owned=lambda value: value):
+        """Store the staged values (each passed through ``owned``) and close the run."""
+        staged, self._staged = self._staged, None
+        for var, value in (staged or {}).items():
+            self.values[var] = owned(value)
+
+    def rollback(self):
+        """Forget the staged values and the random draws of the failed run."""
+        self._staged = None
+        if self._rng_state is not None:
+            self.rng.bit_generator.state = self._rng_state
