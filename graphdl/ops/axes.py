@@ -7,6 +7,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..shapes import broadcast_shapes, fmt
+from . import scalars as S
 from .base import OpDef, apply, as_tensor, checked_axes, register, shape_error
 
 __all__ = ["expand_dims", "squeeze"]
@@ -28,6 +29,8 @@ class ExpandDims(OpDef):
 
     def vjp(self, node, g):
         return [squeeze(g, node.attrs["axes"])]
+
+
 EXPAND_DIMS = register(ExpandDims())
 
 
@@ -58,6 +61,8 @@ class Squeeze(OpDef):
 
     def vjp(self, node, g):
         return [expand_dims(g, node.attrs["axes"])]
+
+
 SQUEEZE = register(Squeeze())
 
 
@@ -75,6 +80,9 @@ class BroadcastLike(OpDef):
     """Broadcast ``x`` to the (runtime) shape of ``like``."""
 
     name = "broadcast_like"
+    # elementwise over like's shape: x broadcasts into the loop, like is read for its
+    # shape only, so fusion can put it in a loop instead of materializing it
+    scalar = staticmethod(S.broadcast_like)
 
     def infer(self, x, like):
         shape = broadcast_shapes(x.shape, like.shape, op="broadcast_like")
@@ -89,6 +97,8 @@ class BroadcastLike(OpDef):
 
     def vjp(self, node, g):
         return [sum_to_like(g, node.inputs[0]), None]
+
+
 BROADCAST_LIKE = register(BroadcastLike())
 
 
@@ -114,6 +124,8 @@ class SumToLike(OpDef):
 
     def vjp(self, node, gg):
         return [broadcast_like(gg, node.inputs[0]), None]
+
+
 SUM_TO_LIKE = register(SumToLike())
 
 

@@ -177,6 +177,8 @@ class Conv2D(OpDef):
         x, w = node.inputs
         return [lambda: apply(CONV2D_BACKPROP_INPUT, [g, w, x], **node.attrs),
                 lambda: apply(CONV2D_BACKPROP_FILTER, [x, g, w], **node.attrs)]
+
+
 CONV2D = register(Conv2D())
 
 
@@ -201,6 +203,8 @@ class Conv2DBackpropInput(OpDef):
         g, w, x = node.inputs
         return [lambda: apply(CONV2D, [gg, w], **node.attrs),
                 lambda: apply(CONV2D_BACKPROP_FILTER, [gg, g, w], **node.attrs), None]
+
+
 CONV2D_BACKPROP_INPUT = register(Conv2DBackpropInput())
 
 
@@ -224,6 +228,8 @@ class Conv2DBackpropFilter(OpDef):
         x, g, w = node.inputs
         return [lambda: apply(CONV2D_BACKPROP_INPUT, [g, gw, x], **node.attrs),
                 lambda: apply(CONV2D, [x, gw], **node.attrs), None]
+
+
 CONV2D_BACKPROP_FILTER = register(Conv2DBackpropFilter())
 
 
@@ -330,6 +336,8 @@ class MaxPool2D(_Pool):
 
     def vjp(self, node, g):
         return [apply(MAX_POOL2D_BACKPROP, [node.inputs[0], g], **node.attrs)]
+
+
 MAX_POOL2D = register(MaxPool2D())
 
 
@@ -351,6 +359,8 @@ class MaxPool2DBackprop(OpDef):
         # piecewise constant in x (the routing); linear in g: its adjoint gathers gg
         x = node.inputs[0]
         return [None, apply(MAX_POOL2D_GATHER, [x, gg], **node.attrs)]
+
+
 MAX_POOL2D_BACKPROP = register(MaxPool2DBackprop())
 
 
@@ -371,6 +381,8 @@ class MaxPool2DGather(_Pool):
 
     def vjp(self, node, g):
         return [None, apply(MAX_POOL2D_BACKPROP, [node.inputs[0], g], **node.attrs)]
+
+
 MAX_POOL2D_GATHER = register(MaxPool2DGather())
 
 
@@ -394,6 +406,8 @@ class AvgPool2D(_Pool):
 
     def vjp(self, node, g):
         return [apply(AVG_POOL2D_BACKPROP, [g, node.inputs[0]], **node.attrs)]
+
+
 AVG_POOL2D = register(AvgPool2D())
 
 
@@ -412,6 +426,8 @@ class AvgPool2DBackprop(OpDef):
 
     def vjp(self, node, gg):
         return [apply(AVG_POOL2D, [gg], **node.attrs), None]  # the adjoint of the adjoint
+
+
 AVG_POOL2D_BACKPROP = register(AvgPool2DBackprop())
 
 

@@ -155,6 +155,8 @@ class LeakyRelu(_Elementwise):
     def vjp(self, node, g):
         x = node.inputs[0]
         return [where(x > 0, g, g * node.attrs["alpha"])]
+
+
 LEAKY_RELU = register(LeakyRelu())
 
 
@@ -251,6 +253,8 @@ class Where(OpDef):
         cond = node.inputs[0]
         zero = _zero_like(g)
         return [None, lambda: where(cond, g, zero), lambda: where(cond, zero, g)]
+
+
 WHERE = register(Where())
 
 
@@ -289,6 +293,8 @@ class Cast(OpDef):
         if not self.has_gradient(node):
             return [None]
         return [cast(g, node.inputs[0].dtype)]
+
+
 CAST = register(Cast())
 
 

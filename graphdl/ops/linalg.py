@@ -13,7 +13,11 @@ class MatMul(OpDef):
 
     name = "matmul"
 
-    def infer(self, a, b):
+    def infer(self, a, b, transpose_a=False, transpose_b=False):
+        # transpose_a/_b: read that operand with its last two axes swapped; set only by
+        # the simplify pass on the lowered IR (it folds transposes into the matmul)
+        if transpose_a or transpose_b:
+            a, b = (_Swapped(a) if transpose_a else a), (_Swapped(b) if transpose_b else b)
         if a.ndim < 2 or b.ndim < 2:
             raise shape_error("matmul", "both operands need at least 2 dimensions "
                               "(reshape vectors to (n, 1) or (1, n))", [a, b])
@@ -27,13 +31,27 @@ class MatMul(OpDef):
                 from exc
         return [(batch + (a.shape[-2], b.shape[-1]), _dt.result_dtype(a.dtype, b.dtype))]
 
-    def forward(self, a, b):
+    def forward(self, a, b, transpose_a=False, transpose_b=False):
+        if transpose_a:
+            a = np.swapaxes(a, -1, -2)
+        if transpose_b:
+            b = np.swapaxes(b, -1, -2)
         return np.matmul(a, b)
 
     def vjp(self, node, g):
         a, b = node.inputs
         return [lambda: matmul(g, swap_last(b)), lambda: matmul(swap_last(a), g)]
+
+
 MATMUL = register(MatMul())
+
+
+class _Swapped:
+    """A tensor or Value seen with its last two axes swapped (for the shape rule)."""
+
+    def __init__(self, t):
+        self.shape = t.shape[:-2] + (t.shape[-1], t.shape[-2]) if t.ndim >= 2 else t.shape
+        self.dtype, self.ndim, self.name = t.dtype, t.ndim, t.name
 
 
 def matmul(a, b, name=None):
@@ -78,6 +96,8 @@ class Transpose(OpDef):
 
     def vjp(self, node, g):
         return [transpose(g, tuple(np.argsort(node.attrs["perm"]).tolist()))]
+
+
 TRANSPOSE = register(Transpose())
 
 

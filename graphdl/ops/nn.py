@@ -65,6 +65,8 @@ class Softmax(_SoftmaxBase):
         # Jacobian diag(y) - y yᵀ applied to g, without forming it
         y, axis = node.outputs[0], node.attrs["axis"]
         return [y * (g - reduce_sum(g * y, axis, keepdims=True))]
+
+
 SOFTMAX = register(Softmax())
 
 
@@ -80,6 +82,8 @@ class LogSoftmax(_SoftmaxBase):
     def vjp(self, node, g):
         x, axis = node.inputs[0], node.attrs["axis"]
         return [g - softmax(x, axis) * reduce_sum(g, axis, keepdims=True)]
+
+
 LOG_SOFTMAX = register(LogSoftmax())
 
 
@@ -155,6 +159,8 @@ class LabelsLike(OpDef):
 
     def label(self, node):
         return "labels_like"
+
+
 LABELS_LIKE = register(LabelsLike())
 
 
@@ -201,6 +207,8 @@ class LabelOneHot(OpDef):
             raise GraphError(f"sparse_softmax_cross_entropy: label {int(bad[0])} is out of "
                              f"range for {depth} classes")
         return (labels[..., None] == np.arange(depth)).astype(like.dtype)
+
+
 LABEL_ONE_HOT = register(LabelOneHot())
 
 
@@ -261,6 +269,8 @@ class DropoutMask(OpDef):
 
     def vjp(self, node, g):
         return [None]  # depends on x's shape only
+
+
 DROPOUT_MASK = register(DropoutMask())
 
 

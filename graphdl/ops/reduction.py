@@ -60,6 +60,8 @@ class Sum(_Reduction):
     def vjp(self, node, g):
         a = node.attrs
         return [_restore_axes(g, node.inputs[0], a["axes"], a["keepdims"])]
+
+
 SUM = register(Sum())
 
 
@@ -76,6 +78,8 @@ class Mean(_Reduction):
         x = node.inputs[0]
         a = node.attrs
         return [_restore_axes(g, x, a["axes"], a["keepdims"]) / count(x, a["axes"])]
+
+
 MEAN = register(Mean())
 
 
@@ -95,6 +99,8 @@ class Max(_Reduction):
         hit = cast(equal(x, _restore_axes(y, x, a["axes"], a["keepdims"])), x.dtype)
         ties = _restore_axes(sum(hit, a["axes"], keepdims=True), x, a["axes"], True)
         return [_restore_axes(g, x, a["axes"], a["keepdims"]) * hit / ties]
+
+
 MAX = register(Max())
 
 
@@ -107,6 +113,8 @@ class Min(Max):
     def forward(self, x, axes, keepdims):
         _require_nonempty(self.name, x.shape, axes)
         return np.min(x, axis=axes, keepdims=keepdims)
+
+
 MIN = register(Min())
 
 
@@ -128,6 +136,8 @@ class Argmax(_ArgReduce):
     def forward(self, x, axes, keepdims):
         _require_nonempty(self.name, x.shape, axes)
         return np.argmax(x, axis=axes[0], keepdims=keepdims).astype(np.int64)
+
+
 ARGMAX = register(Argmax())
 
 
@@ -139,6 +149,8 @@ class Argmin(_ArgReduce):
     def forward(self, x, axes, keepdims):
         _require_nonempty(self.name, x.shape, axes)
         return np.argmin(x, axis=axes[0], keepdims=keepdims).astype(np.int64)
+
+
 ARGMIN = register(Argmin())
 
 
@@ -219,6 +231,8 @@ class Count(OpDef):
 
     def vjp(self, node, g):
         return [None]  # depends on the shape of x only
+
+
 COUNT = register(Count())
 
 

@@ -171,3 +171,7 @@ def not_equal(a, b):
 
 def where(cond, a, b):
     return a if cond else b
+
+
+def broadcast_like(x, like):
+    return x  # ``like`` only gives the iteration shape

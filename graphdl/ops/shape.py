@@ -92,6 +92,8 @@ class Reshape(OpDef):
 
     def vjp(self, node, g):
         return [_reshape_back(g, node.inputs[0])]
+
+
 RESHAPE = register(Reshape())
 
 
@@ -110,6 +112,8 @@ class ReshapeLike(OpDef):
 
     def vjp(self, node, g):
         return [_reshape_back(g, node.inputs[0]), None]
+
+
 RESHAPE_LIKE = register(ReshapeLike())
 
 
@@ -143,6 +147,8 @@ class EnsureShapeLike(OpDef):
 
     def vjp(self, node, g):
         return [g, None]
+
+
 ENSURE_SHAPE_LIKE = register(EnsureShapeLike())
 
 
@@ -190,6 +196,8 @@ class Flatten(OpDef):
 
     def vjp(self, node, g):
         return [_reshape_back(g, node.inputs[0])]
+
+
 FLATTEN = register(Flatten())
 
 
@@ -221,6 +229,8 @@ class BroadcastTo(OpDef):
 
     def vjp(self, node, g):
         return [sum_to_like(g, node.inputs[0])]
+
+
 BROADCAST_TO = register(BroadcastTo())
 
 
@@ -293,6 +303,8 @@ class Concat(OpDef):
     def vjp(self, node, g):
         # pieces sized like the inputs at run time (their axis sizes may be unknown)
         return list(_as_tuple(apply(SPLIT_LIKE, [g, *node.inputs], axis=node.attrs["axis"])))
+
+
 CONCAT = register(Concat())
 
 
@@ -326,6 +338,8 @@ class Stack(OpDef):
     def vjp(self, node, g):
         lead = (slice(None),) * node.attrs["axis"]
         return [lambda i=i: getitem(g, lead + (i,)) for i in range(len(node.inputs))]
+
+
 STACK = register(Stack())
 
 
@@ -368,6 +382,8 @@ class Split(OpDef):
 
     def vjp(self, node, *grads):
         return [_fill_and_concat(node, grads)]
+
+
 SPLIT = register(Split())
 
 
@@ -386,6 +402,8 @@ class SplitLike(OpDef):
 
     def vjp(self, node, *grads):
         return [_fill_and_concat(node, grads)] + [None] * (len(node.inputs) - 1)
+
+
 SPLIT_LIKE = register(SplitLike())
 
 
@@ -503,6 +521,8 @@ class Getitem(OpDef):
 
     def label(self, node):
         return "getitem\n" + _key_text(node.attrs["key"])
+
+
 GETITEM = register(Getitem())
 
 
@@ -526,6 +546,8 @@ class GetitemGrad(OpDef):
 
     def label(self, node):
         return "getitem_grad\n" + _key_text(node.attrs["key"])
+
+
 GETITEM_GRAD = register(GetitemGrad())
 
 
@@ -558,6 +580,8 @@ class OneHot(OpDef):
 
     def vjp(self, node, g):
         return [None]
+
+
 ONE_HOT = register(OneHot())
 
 
@@ -585,6 +609,8 @@ class StopGradient(OpDef):
 
     def vjp(self, node, g):
         return [None]
+
+
 STOP_GRADIENT = register(StopGradient())
 
 

@@ -23,6 +23,8 @@ class Placeholder(OpDef):
 
     def label(self, node):
         return node.name.rsplit("/", 1)[-1]
+
+
 PLACEHOLDER = register(Placeholder())
 
 
@@ -98,6 +100,8 @@ class Constant(OpDef):
         if v.size <= 4:
             return np.array2string(v, precision=4, separator=",").replace("\n", "")
         return f"const {fmt(v.shape)}"
+
+
 CONSTANT = register(Constant())
 
 
@@ -149,6 +153,8 @@ class VariableOp(OpDef):
 
     def label(self, node):
         return node.name.rsplit("/", 1)[-1]
+
+
 VARIABLE = register(VariableOp())
 
 

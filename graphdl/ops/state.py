@@ -48,6 +48,8 @@ class Assign(_Assign):
     """Set a variable to a new value; outputs the new value."""
 
     name = "assign"
+
+
 ASSIGN = register(Assign())
 
 
@@ -56,6 +58,8 @@ class AssignAdd(_Assign):
 
     name = "assign_add"
     update_with = add.op
+
+
 ASSIGN_ADD = register(AssignAdd())
 
 
@@ -64,6 +68,8 @@ class AssignSub(_Assign):
 
     name = "assign_sub"
     update_with = subtract.op
+
+
 ASSIGN_SUB = register(AssignSub())
 
 
@@ -108,6 +114,8 @@ class Group(OpDef):
 
     def infer(self):
         return []
+
+
 GROUP = register(Group())
 
 

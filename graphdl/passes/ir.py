@@ -83,6 +83,11 @@ class LOp:
         return f"<LOp {self.op.name}{where}>"
 
 
+def make_op(op, inputs, attrs, origin=None):
+    """A new LOp applying ``op`` to Values, its output types from ``op.infer``."""
+    return LOp(op, inputs, attrs, op.infer(*inputs, **attrs), origin)
+
+
 class Kernel:
     """One unit of generated code: what the fusion pass hands to the code generators.
 
@@ -98,7 +103,9 @@ class Kernel:
       ``shape`` and never recomputed: one used outside is also an output;
     * ``"matmul"``: ``ops[0]`` is a matmul (lowered attrs ``transpose_a``/``transpose_b``
       say to read an operand's last two axes swapped), followed by an elementwise
-      epilogue over ``shape`` (the matmul's output shape): bias add, activation;
+      epilogue over ``shape`` (the matmul's output shape): bias add, activation. The
+      raw product is written to its own buffer (it has a slot in the buffer plan),
+      then the epilogue runs as one loop nest reading it;
     * ``"op"``: one op of any other kind (conv, pooling, softmax, shape ops...),
       rendered by the backend's rule for that op (all of ``ops[0].outputs`` exist).
 
@@ -152,7 +159,8 @@ class LoweredProgram:
     ``kernels``: the :class:`Kernel` list once the fusion pass ran (else None): every
     op in exactly one kernel, kernels in execution order, ``ops`` reordered to match.
     ``buffers``: the buffer plan once it ran (else None), see :mod:`.buffers`.
-    ``log``: ``(pass name, dump)`` pairs, for ``GRAPHDL_DEBUG`` and ``graphdl compile``.
+    ``log``: ``(pass name, dump or None)`` pairs (dumps with ``optimize(log=True)`` or
+    ``GRAPHDL_DEBUG``), for ``graphdl compile``.
     """
 
     def __init__(self, program, params, ops, fetches, updates):
@@ -164,6 +172,25 @@ class LoweredProgram:
         self.kernels = None
         self.buffers = None
         self.log = []
+
+    def substitute(self, mapping):
+        """Replace every use of each Value key of ``mapping`` (op inputs, fetches,
+        updates) by its value, following chains; types must match exactly."""
+        if not mapping:
+            return
+
+        def final(v):
+            while v in mapping:
+                new = mapping[v]
+                if new.shape != v.shape or new.dtype != v.dtype:
+                    raise AssertionError(f"pass replaced {v} by {new}: types differ")
+                v = new
+            return v
+        for lop in self.ops:
+            if any(v in mapping for v in lop.inputs):
+                lop.inputs = tuple(final(v) for v in lop.inputs)
+        self.fetches = [None if v is None else final(v) for v in self.fetches]
+        self.updates = [(var, final(v)) for var, v in self.updates]
 
     def consumers(self):
         """Value -> list of (LOp, input slot) reading it."""

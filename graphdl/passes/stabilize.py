@@ -1,0 +1,61 @@
+"""Stabilization: rewrite numerically fragile compositions into their stable ops.
+
+* ``log(softmax(x, axis))`` -> ``log_softmax(x, axis)`` (no log(0) when a probability
+  underflows). This also turns a hand-written cross-entropy ``-sum(labels *
+  log(softmax(logits)))`` into the cross-entropy from logits that
+  ``gd.softmax_cross_entropy`` builds;
+* ``log(sigmoid(x))`` -> ``-softplus(-x)``; ``log(1 - sigmoid(x))`` -> ``-softplus(x)``.
+
+Values equal the originals wherever those are finite, and stay finite where the
+originals would give -inf or nan. The softmax/sigmoid ops remain while something else
+(a gradient rule) still reads them; the prune pass drops them otherwise.
+"""
+
+from ..ops.elementwise import log, negative, sigmoid, softplus, subtract
+from ..ops.nn import LOG_SOFTMAX, SOFTMAX
+from .ir import make_op
+from .simplify import _all, _final
+
+LOG, NEG, SIGMOID, SOFTPLUS, SUB = (f.op for f in (log, negative, sigmoid, softplus,
+                                                    subtract))
+
+
+def run(lp):
+    """``lp`` with the patterns above rewritten; returns it."""
+    mapping = {}
+    ops = []
+    for lop in lp.ops:
+        if mapping:
+            lop.inputs = tuple(_final(mapping, v) for v in lop.inputs)
+        new_ops = _rewrite(lop) if lop.op is LOG else None
+        if new_ops is None:
+            ops.append(lop)
+            continue
+        ops.extend(new_ops)
+        new_ops[-1].outputs[0].source = lop.outputs[0].source
+        mapping[lop.outputs[0]] = new_ops[-1].outputs[0]
+    lp.ops = ops
+    lp.substitute(mapping)
+    return lp
+
+
+def _rewrite(lop):
+    """New ops computing log's output stably (the last one's output), or None."""
+    (y,) = lop.inputs
+    p, origin = y.producer, lop.origin
+    if p is None:
+        return None
+    if p.op is SOFTMAX:
+        return [make_op(LOG_SOFTMAX, [p.inputs[0]], dict(p.attrs), origin)]
+    if p.op is SIGMOID:  # log(sigmoid(x)) = -softplus(-x)
+        neg_x = make_op(NEG, [p.inputs[0]], {}, origin)
+        sp = make_op(SOFTPLUS, [neg_x.outputs[0]], {}, origin)
+        return [neg_x, sp, make_op(NEG, [sp.outputs[0]], {}, origin)]
+    if p.op is SUB:  # log(1 - sigmoid(x)) = -softplus(x)
+        one, s = p.inputs
+        q = s.producer
+        if q is not None and q.op is SIGMOID and _all(one, lambda c: c == 1) \
+                and (p.outputs[0].shape, p.outputs[0].dtype) == (s.shape, s.dtype):
+            sp = make_op(SOFTPLUS, [q.inputs[0]], {}, origin)
+            return [sp, make_op(NEG, [sp.outputs[0]], {}, origin)]
+    return None
