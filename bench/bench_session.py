@@ -44,7 +44,7 @@ def unguarded(sess, fetches, feed_dict):
     structure = sess._flatten(fetches, flat)
     feeds = sess._check_feeds({} if feed_dict is None else feed_dict)
     key = (tuple(id(f) for f in flat), tuple(sorted(id(t) for t in feeds)))
-    values = sess._programs[key](sess._ctx, feeds)
+    values = sess._programs[key][1](sess._ctx, feeds)
     return sess._unflatten(structure, iter(values))
 
 
@@ -56,8 +56,7 @@ def main(rounds=300):
     cases = {"train step": [loss, step], "inference": logits, "fetch weights": variables}
     for name, fetches in cases.items():
         sess.run(fetches, feed if name != "fetch weights" else None)
-        (run,) = sess._programs.values() if len(sess._programs) == 1 else [
-            list(sess._programs.values())[-1]]
+        _, run = list(sess._programs.values())[-1]
         feeds = sess._check_feeds(feed if name != "fetch weights" else {})
         times = {"raw": [], "lock only": [], "unguarded": [], "session": []}
         fd = feed if name != "fetch weights" else None

@@ -9,7 +9,9 @@ never mutated after construction; passes and ``gradients`` only add nodes.
 import contextlib
 import itertools
 import math
+import os
 import re
+import sys
 import threading
 
 import numpy as np
@@ -81,6 +83,30 @@ class Tensor:
     # definitions they map to (keeps graph.py free of op knowledge).
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_frame():
+    """The innermost caller outside graphdl: where in the user's code a node was built.
+
+    Walks frames (no traceback objects, no source lines read): about a microsecond.
+    """
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+def describe_site(site):
+    """'model.py:12 in build' for a node's ``created_at`` (or 'unknown')."""
+    if site is None:
+        return "unknown (built inside graphdl)"
+    filename, line, func = site
+    return f"{filename}:{line} in {func}"
+
+
 class Node:
     """One op application in a graph. Build nodes with :meth:`Graph.add_node`."""
 
@@ -97,6 +123,8 @@ class Node:
         self.is_gradient = gradient_of is not None
         self.control_inputs = tuple(control_inputs)
         self.id = next(graph._ids)
+        #: (file, line, function) of the user code that built this node (error messages)
+        self.created_at = _user_frame()
         make_output = make_output or Tensor
         self.outputs = tuple(make_output(self, i, s, d) for i, (s, d) in enumerate(out_types))
 

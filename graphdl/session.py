@@ -14,6 +14,7 @@ from .backends import get_backend
 from .backends.base import RunContext
 from .errors import FeedError, GraphError, NotInGraphError
 from .graph import Graph, Node, Tensor, get_default_graph
+from .numerics import find_origin, non_finite
 from .program import Program
 from .shapes import compatible, fmt
 
@@ -23,9 +24,18 @@ class Session:
 
     ``seed`` seeds variable initializers and random ops (dropout); when None
     the graph's seed is used, and when that is None too, fresh entropy.
+    ``check_numerics=True``: a run whose fetches or variable updates hold NaN or
+    inf raises :class:`~graphdl.errors.NumericsError` naming the node where it first
+    appeared, its op, its inputs and the line that built it (see graphdl/numerics.py);
+    the run changes no variable.
+
+    A run is a transaction (a run that raises changes no variable), runs on one
+    Session are serialized (safe to share between threads), and fetched arrays are
+    the caller's own (never views of variables, feeds or constants). See
+    docs/reliability.md.
     """
 
-    def __init__(self, graph=None, backend="numpy", seed=None):
+    def __init__(self, graph=None, backend="numpy", seed=None, check_numerics=False):
         if graph is not None and not isinstance(graph, Graph):
             raise GraphError(f"Session: graph must be a gd.Graph or None, got "
                              f"{type(graph).__name__} {graph!r}")
@@ -36,6 +46,7 @@ class Session:
         self.backend = get_backend(backend)
         seed = check_seed(self.graph.seed if seed is None else seed, "Session")
         self._ctx = RunContext(seed)
+        self.check_numerics = bool(check_numerics)
         self._programs = {}
         self._closed = False
         # one run at a time: concurrent runs would interleave reads and commits
@@ -68,14 +79,17 @@ class Session:
             structure = self._flatten(fetches, flat)
             feeds = self._check_feeds({} if feed_dict is None else feed_dict)
             key = (tuple(id(f) for f in flat), tuple(sorted(id(t) for t in feeds)))
-            run = self._programs.get(key)
-            if run is None:
+            compiled = self._programs.get(key)
+            if compiled is None:
                 program = Program(flat, sorted(feeds, key=lambda t: (t.node.id, t.index)))
-                run = self._programs[key] = self.backend.compile(program)
+                compiled = self._programs[key] = (program, self.backend.compile(program))
+            program, run = compiled
             ctx = self._ctx
             ctx.begin()
             try:
                 values = run(ctx, feeds)
+                if self.check_numerics:
+                    self._check_numerics(program, feeds, values)
                 guard = _AliasGuard(feeds.values(), ctx.values, ctx.staged())
                 values = [guard.owned(v) for v in values]
                 ctx.commit(guard.stored)
@@ -83,6 +97,16 @@ class Session:
                 ctx.rollback()  # a failed run changes no variable
                 raise
         return self._unflatten(structure, iter(values))
+
+    def _check_numerics(self, program, feeds, values):
+        """Raise NumericsError naming the origin when a fetch or update is not finite."""
+        staged = self._ctx.staged()
+        bad_updates = [v for v, a in staged.items() if non_finite([a])]
+        if not non_finite(values) and not bad_updates:
+            return
+        self._ctx.rollback()  # replay from the state the run started from
+        self._ctx.begin()
+        raise find_origin(program, self._ctx, feeds, bad_updates)
 
     # -- fetches ----------------------------------------------------------------
     def _resolve(self, item):

@@ -33,17 +33,27 @@ class ReferenceBackend(Backend):
 
     def compile(self, program):
         def run(ctx, feeds):
-            values = dict(feeds)
-            for node in program.nodes:
-                if node.outputs and all(o in values for o in node.outputs):
-                    continue
-                outs = _compute(ctx, node, [values[t] for t in node.inputs])
-                if len(node.outputs) == 1:
-                    outs = (outs,)
-                for tensor, value in zip(node.outputs, outs):
-                    values[tensor] = _checked(node, tensor, value)
+            values = evaluate(program, ctx, feeds)
             return [values[f] if isinstance(f, Tensor) else None for f in program.fetches]
         return run
+
+
+def evaluate(program, ctx, feeds):
+    """Every tensor's value in one run of ``program``: {Tensor: array}.
+
+    Also used by ``Session(check_numerics=True)`` to find the node where a NaN or
+    inf first appeared, whatever backend produced the run.
+    """
+    values = dict(feeds)
+    for node in program.nodes:
+        if node.outputs and all(o in values for o in node.outputs):
+            continue
+        outs = _compute(ctx, node, [values[t] for t in node.inputs])
+        if len(node.outputs) == 1:
+            outs = (outs,)
+        for tensor, value in zip(node.outputs, outs):
+            values[tensor] = _checked(node, tensor, value)
+    return values
 
 
 # -- state rules: ``rule(ctx, node, arrays)`` for ops that touch the session ------------
