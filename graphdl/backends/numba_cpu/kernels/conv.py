@@ -49,12 +49,20 @@ nowhere); average pooling divides by the number of real (non-padding) pixels.
 One difference: where ``g`` holds inf/NaN, max_pool2d_backprop gives the
 non-argmax pixels 0, where the reference's ``0 * inf`` makes them NaN.
 
-How: convolutions are im2col + BLAS per image (``np.dot`` into a view of ``out``,
-needs SciPy), which keeps the column buffer in cache; pooling is direct loops.
+How: convolutions are im2col + BLAS per image (``np.dot`` into a view of
+``out``, needs SciPy): each image is copied once into a zero-padded channels-last
+buffer, so a window row is ``kw * C`` contiguous values and im2col is straight
+copies; the column buffer stays in cache. Pooling is direct loops with an
+unrolled path for 2x2 windows of stride 2. Hot loops index flat views with
+unsigned ints: Numba's negative-index fix-up on signed indices stops LLVM from
+vectorizing (5x on im2col). Run-time strides in a vectorizable loop make LLVM
+use gathers, which are slow on this CPU (8x on max pooling): keep them out of
+inner loops.
 """
 
 import numpy as np
 from numba import njit
+from numba import uint64 as u64
 
 __all__ = [
     "avg_pool2d",
@@ -114,50 +122,90 @@ def _valid_range(n_out, n_in, offset, s):
     return lo, hi
 
 
-# -- im2col and its adjoint ----------------------------------------------------------
+# -- im2col on a padded channels-last copy, and its adjoint ---------------------------
+# Each image is copied once into a zero-padded (Hp, Wp, C) buffer; a window row is
+# then kw * C contiguous values, so im2col and col2im are long straight copies with
+# no bounds tests. Patches are ordered (i, j, c), the weights are permuted to match.
 @njit(cache=True)
-def _im2col(x, n, cols, kh, kw, sh, sw, pt, pl, oh, ow):
-    """cols[(c, i, j), r * ow + q] = x[n, c, r*sh - pt + i, q*sw - pl + j] (0 outside)."""
+def _padded_size(n_out, k, s):
+    """Rows (or columns) of the padded image that the windows read."""
+    return (n_out - 1) * s + k
+
+
+@njit(cache=True)
+def _to_padded_hwc(x, n, xp, pt, pl):
+    """xp[pt + ih, pl + iw, c] = x[n, c, ih, iw] where that lands inside xp; the
+    border of xp is left as it is (zero)."""
     C, H, W = x.shape[1], x.shape[2], x.shape[3]
+    hp, wp = xp.shape[0], xp.shape[1]
+    i0, i1 = max(0, -pt), min(H, hp - pt)
+    j0, j1 = max(0, -pl), min(W, wp - pl)
     for c in range(C):
-        for i in range(kh):
-            r0, r1 = _valid_range(oh, H, i - pt, sh)
-            for j in range(kw):
-                q0, q1 = _valid_range(ow, W, j - pl, sw)
-                row = (c * kh + i) * kw + j
-                for r in range(oh):
-                    base = r * ow
-                    if r < r0 or r >= r1:
-                        for q in range(ow):
-                            cols[row, base + q] = 0
-                        continue
-                    ih = r * sh - pt + i
-                    for q in range(q0):
-                        cols[row, base + q] = 0
-                    for q in range(q0, q1):
-                        cols[row, base + q] = x[n, c, ih, q * sw - pl + j]
-                    for q in range(q1, ow):
-                        cols[row, base + q] = 0
+        for ih in range(i0, i1):
+            for iw in range(j0, j1):
+                xp[pt + ih, pl + iw, c] = x[n, c, ih, iw]
 
 
 @njit(cache=True)
-def _col2im(cols, out, n, kh, kw, sh, sw, pt, pl, oh, ow):
-    """out[n] = the adjoint of _im2col applied to cols (sums overlapping windows)."""
+def _from_padded_hwc(xp, out, n, pt, pl):
+    """out[n, c, ih, iw] = xp[pt + ih, pl + iw, c]; 0 where that is outside xp."""
     C, H, W = out.shape[1], out.shape[2], out.shape[3]
+    hp, wp = xp.shape[0], xp.shape[1]
     for c in range(C):
         for ih in range(H):
             for iw in range(W):
-                out[n, c, ih, iw] = 0
-        for i in range(kh):
-            r0, r1 = _valid_range(oh, H, i - pt, sh)
-            for j in range(kw):
-                q0, q1 = _valid_range(ow, W, j - pl, sw)
-                row = (c * kh + i) * kw + j
-                for r in range(r0, r1):
-                    ih = r * sh - pt + i
-                    base = r * ow
-                    for q in range(q0, q1):
-                        out[n, c, ih, q * sw - pl + j] += cols[row, base + q]
+                a, b = pt + ih, pl + iw
+                out[n, c, ih, iw] = xp[a, b, c] if a < hp and b < wp else 0
+
+
+@njit(cache=True)
+def _im2col(xp, cols, kh, kw, sh, sw, ow):
+    """cols[r * ow + q, (i, j, c)] = xp[r * sh + i, q * sw + j, c]."""
+    # unsigned flat indices: Numba adds a negative-index fix-up to every signed
+    # index, which keeps LLVM from vectorizing the copy (5x slower here)
+    C = u64(xp.shape[2])
+    run, row_len, k = u64(kw) * C, u64(xp.shape[1]) * C, u64(cols.shape[1])
+    xf, cf = xp.reshape(-1), cols.reshape(-1)
+    for p in range(u64(cols.shape[0])):
+        r, q = p // u64(ow), p % u64(ow)
+        dst = p * k
+        src = r * u64(sh) * row_len + q * u64(sw) * C
+        for _ in range(kh):
+            for m in range(run):
+                cf[dst + m] = xf[src + m]
+            dst += run
+            src += row_len
+
+
+@njit(cache=True)
+def _col2im(cols, xp, kh, kw, sh, sw, ow):
+    """xp = the adjoint of _im2col applied to cols (overlapping windows summed)."""
+    C = u64(xp.shape[2])
+    run, row_len, k = u64(kw) * C, u64(xp.shape[1]) * C, u64(cols.shape[1])
+    xf, cf = xp.reshape(-1), cols.reshape(-1)
+    xf[:] = 0
+    for p in range(u64(cols.shape[0])):
+        r, q = p // u64(ow), p % u64(ow)
+        src = p * k
+        dst = r * u64(sh) * row_len + q * u64(sw) * C
+        for _ in range(kh):
+            for m in range(run):
+                xf[dst + m] += cf[src + m]
+            src += run
+            dst += row_len
+
+
+@njit(cache=True)
+def _weights_ohwc(w):
+    """w (O, C, kh, kw) as an (O, kh * kw * C) matrix in the patches' (i, j, c) order."""
+    O, C, kh, kw = w.shape
+    wm = np.empty((O, kh, kw, C), w.dtype)
+    for o in range(O):
+        for c in range(C):
+            for i in range(kh):
+                for j in range(kw):
+                    wm[o, i, j, c] = w[o, c, i, j]
+    return wm.reshape(O, kh * kw * C)
 
 
 # -- convolution -------------------------------------------------------------------
@@ -169,12 +217,13 @@ def conv2d(x, w, out, sh, sw, pt, pl):
     oh, ow = out.shape[2], out.shape[3]
     if w.shape[1] != C or out.shape[0] != N or out.shape[1] != O:
         raise ValueError("conv2d kernel: inconsistent x, w, out shapes")
-    k, p = C * kh * kw, oh * ow
-    wm = w.reshape(O, k)
-    cols = np.empty((k, p), out.dtype)
+    wm = _weights_ohwc(w)
+    xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
+    cols = np.empty((oh * ow, kh * kw * C), out.dtype)
     for n in range(N):
-        _im2col(x, n, cols, kh, kw, sh, sw, pt, pl, oh, ow)
-        np.dot(wm, cols, out[n].reshape(O, p))
+        _to_padded_hwc(x, n, xp, pt, pl)
+        _im2col(xp, cols, kh, kw, sh, sw, ow)
+        np.dot(wm, cols.T, out[n].reshape(O, oh * ow))
 
 
 @njit(cache=True)
@@ -184,12 +233,13 @@ def conv2d_backprop_input(g, w, out, sh, sw, pt, pl):
     C, kh, kw = w.shape[1], w.shape[2], w.shape[3]
     if w.shape[0] != O or out.shape[0] != N or out.shape[1] != C:
         raise ValueError("conv2d_backprop_input kernel: inconsistent g, w, out shapes")
-    k, p = C * kh * kw, oh * ow
-    wt = np.ascontiguousarray(w.reshape(O, k).T)
-    cols = np.empty((k, p), out.dtype)
+    wm = _weights_ohwc(w)
+    xp = np.empty((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
+    cols = np.empty((oh * ow, kh * kw * C), out.dtype)
     for n in range(N):
-        np.dot(wt, g[n].reshape(O, p), cols)
-        _col2im(cols, out, n, kh, kw, sh, sw, pt, pl, oh, ow)
+        np.dot(g[n].reshape(O, oh * ow).T, wm, cols)
+        _col2im(cols, xp, kh, kw, sh, sw, ow)
+        _from_padded_hwc(xp, out, n, pt, pl)
 
 
 @njit(cache=True)
@@ -200,93 +250,140 @@ def conv2d_backprop_filter(x, g, out, sh, sw, pt, pl):
     kh, kw = out.shape[2], out.shape[3]
     if g.shape[0] != N or out.shape[0] != O or out.shape[1] != C:
         raise ValueError("conv2d_backprop_filter kernel: inconsistent x, g, out shapes")
-    k, p = C * kh * kw, oh * ow
-    cols = np.empty((k, p), out.dtype)
+    k = kh * kw * C
+    xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
+    cols = np.empty((oh * ow, k), out.dtype)
+    acc = np.zeros((O, k), out.dtype)
     part = np.empty((O, k), out.dtype)
-    acc = out.reshape(O, k)
+    af, pf = acc.reshape(-1), part.reshape(-1)
     for n in range(N):
-        _im2col(x, n, cols, kh, kw, sh, sw, pt, pl, oh, ow)
-        if n == 0:
-            np.dot(g[n].reshape(O, p), cols.T, acc)
-        else:
-            np.dot(g[n].reshape(O, p), cols.T, part)
-            for o in range(O):
-                for m in range(k):
-                    acc[o, m] += part[o, m]
+        _to_padded_hwc(x, n, xp, pt, pl)
+        _im2col(xp, cols, kh, kw, sh, sw, ow)
+        np.dot(g[n].reshape(O, oh * ow), cols, part)
+        for m in range(O * k):
+            af[m] += pf[m]
+    acc4 = acc.reshape(O, kh, kw, C)
+    for o in range(O):
+        for c in range(C):
+            for i in range(kh):
+                for j in range(kw):
+                    out[o, c, i, j] = acc4[o, i, j, c]
 
 
 # -- pooling -----------------------------------------------------------------------
+# Pooling works plane by plane on flat views with unsigned offsets (see _im2col).
 @njit(cache=True)
-def _window_argmax(x, n, c, r, q, kh, kw, sh, sw, pt, pl):
-    """(ih, iw, value) of the first maximum of one window, padding = -inf, a NaN
-    winning like np.argmax; ih = -1 when the maximum is padding."""
-    H, W = x.shape[2], x.shape[3]
-    best = -np.inf
-    bi, bj = -1, -1
-    first = True
-    for i in range(kh):
-        ih = r * sh - pt + i
-        for j in range(kw):
-            iw = q * sw - pl + j
-            inside = ih >= 0 and ih < H and iw >= 0 and iw < W
-            v = x[n, c, ih, iw] if inside else -np.inf
-            if v != v:  # NaN: np.argmax stops at the first one
-                return (ih, iw, v) if inside else (-1, -1, v)
-            if first or v > best:
-                best = v
-                bi, bj = (ih, iw) if inside else (-1, -1)
-                first = False
-    return bi, bj, best
+def _window_argmax(xf, base, H, W, kh, kw, h0, w0):
+    """ih * W + iw of the first maximum of the window at (h0, w0) of the H x W plane
+    at xf[base:], or -1 where that maximum is padding (-inf, which happens only when
+    every real pixel of the window is -inf). A NaN wins at its first occurrence,
+    like np.argmax over the window padded with -inf."""
+    i0, i1 = max(h0, 0), min(h0 + kh, H)
+    j0, j1 = max(w0, 0), min(w0 + kw, W)
+    at = i0 * W + j0
+    best = xf[u64(base + at)]
+    for ih in range(i0, i1):
+        row = u64(base + ih * W)
+        for iw in range(j0, j1):
+            v = xf[row + u64(iw)]
+            win = (v > best) | ((v != v) & (best == best))  # greater, or the first NaN
+            best = v if win else best
+            at = ih * W + iw if win else at
+    if best == -np.inf:  # ties with padding: padding first in the window wins
+        first_pad = kh * kw
+        if i0 > h0 or j0 > w0:
+            first_pad = 0
+        elif j1 < w0 + kw:
+            first_pad = j1 - w0
+        elif i1 < h0 + kh:
+            first_pad = (i1 - h0) * kw
+        if first_pad < (at // W - h0) * kw + at % W - w0:
+            at = -1
+    return at
+
+
+@njit(cache=True)
+def _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx):
+    """idx[r * ow + q] = _window_argmax of each window (r, q) of one plane.
+
+    2x2 windows with stride 2 inside the image (the common case) take an unrolled
+    path with the stride a literal: with a run-time stride LLVM vectorizes the q
+    loop with gathers, which are slow on this hardware (8x slower here)."""
+    q_in0, q_in1 = _valid_range(ow, W - kw + 1, -pl, sw)  # windows inside, column-wise
+    for r in range(oh):
+        h0 = r * sh - pt
+        lo, hi = 0, 0
+        if kh == 2 and kw == 2 and sh == 2 and sw == 2 and h0 >= 0 and h0 + 2 <= H:
+            lo, hi = q_in0, q_in1
+        out_row = u64(r * ow)
+        for q in range(lo):
+            idx[out_row + u64(q)] = _window_argmax(xf, base, H, W, kh, kw, h0, q * sw - pl)
+        for q in range(lo, hi):
+            start = h0 * W + 2 * q - pl
+            at, best = start, xf[u64(base + start)]
+            for d in (1, W, W + 1):
+                v = xf[u64(base + start + d)]
+                win = (v > best) | ((v != v) & (best == best))
+                best = v if win else best
+                at = start + d if win else at
+            idx[out_row + u64(q)] = at
+        for q in range(hi, ow):
+            idx[out_row + u64(q)] = _window_argmax(xf, base, H, W, kh, kw, h0, q * sw - pl)
 
 
 @njit(cache=True)
 def max_pool2d(x, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, OH, OW) = max over each kh x kw window of x (padding never wins)."""
-    N, C = x.shape[0], x.shape[1]
+    N, C, H, W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
     oh, ow = out.shape[2], out.shape[3]
     if out.shape[0] != N or out.shape[1] != C:
         raise ValueError("max_pool2d kernel: inconsistent x, out shapes")
-    for n in range(N):
-        for c in range(C):
-            for r in range(oh):
-                for q in range(ow):
-                    out[n, c, r, q] = _window_argmax(x, n, c, r, q, kh, kw, sh, sw, pt, pl)[2]
+    xf, of = x.reshape(-1), out.reshape(-1)
+    idx = np.empty(oh * ow, np.int64)
+    for plane in range(N * C):
+        base, obase = plane * H * W, u64(plane * oh * ow)
+        _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx)
+        for p in range(oh * ow):
+            at = idx[p]
+            of[obase + u64(p)] = xf[u64(base + at)] if at >= 0 else -np.inf
 
 
 @njit(cache=True)
 def max_pool2d_backprop(x, g, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, H, W): each window's g added at the argmax of x in that window."""
-    N, C = x.shape[0], x.shape[1]
+    N, C, H, W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
     oh, ow = g.shape[2], g.shape[3]
-    if g.shape[0] != N or g.shape[1] != C or out.shape[0] != N or out.shape[1] != C:
+    if (g.shape[0] != N or g.shape[1] != C or out.shape[0] != N or out.shape[1] != C
+            or out.shape[2] != H or out.shape[3] != W):
         raise ValueError("max_pool2d_backprop kernel: inconsistent x, g, out shapes")
-    H, W = x.shape[2], x.shape[3]
-    for n in range(N):
-        for c in range(C):
-            for ih in range(H):
-                for iw in range(W):
-                    out[n, c, ih, iw] = 0
-            for r in range(oh):
-                for q in range(ow):
-                    bi, bj, _ = _window_argmax(x, n, c, r, q, kh, kw, sh, sw, pt, pl)
-                    if bi >= 0:
-                        out[n, c, bi, bj] += g[n, c, r, q]
+    xf, gf, of = x.reshape(-1), g.reshape(-1), out.reshape(-1)
+    of[:] = 0
+    idx = np.empty(oh * ow, np.int64)
+    for plane in range(N * C):
+        base, gbase = plane * H * W, u64(plane * oh * ow)
+        _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx)
+        for p in range(oh * ow):
+            at = idx[p]
+            if at >= 0:
+                of[u64(base + at)] += gf[gbase + u64(p)]
 
 
 @njit(cache=True)
 def max_pool2d_gather(x, v, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, OH, OW): v read at the argmax of x in each window (0 if padding)."""
-    N, C = x.shape[0], x.shape[1]
+    N, C, H, W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
     oh, ow = out.shape[2], out.shape[3]
-    if (v.shape[0] != N or v.shape[1] != C or v.shape[2] != x.shape[2]
-            or v.shape[3] != x.shape[3] or out.shape[0] != N or out.shape[1] != C):
+    if (v.shape[0] != N or v.shape[1] != C or v.shape[2] != H or v.shape[3] != W
+            or out.shape[0] != N or out.shape[1] != C):
         raise ValueError("max_pool2d_gather kernel: inconsistent x, v, out shapes")
-    for n in range(N):
-        for c in range(C):
-            for r in range(oh):
-                for q in range(ow):
-                    bi, bj, _ = _window_argmax(x, n, c, r, q, kh, kw, sh, sw, pt, pl)
-                    out[n, c, r, q] = v[n, c, bi, bj] if bi >= 0 else 0
+    xf, vf, of = x.reshape(-1), v.reshape(-1), out.reshape(-1)
+    idx = np.empty(oh * ow, np.int64)
+    for plane in range(N * C):
+        base, obase = plane * H * W, u64(plane * oh * ow)
+        _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx)
+        for p in range(oh * ow):
+            at = idx[p]
+            of[obase + u64(p)] = vf[u64(base + at)] if at >= 0 else 0
 
 
 @njit(cache=True)
@@ -296,18 +393,19 @@ def avg_pool2d(x, out, kh, kw, sh, sw, pt, pl):
     oh, ow = out.shape[2], out.shape[3]
     if out.shape[0] != N or out.shape[1] != C:
         raise ValueError("avg_pool2d kernel: inconsistent x, out shapes")
-    for r in range(oh):
-        i0, i1 = max(r * sh - pt, 0), min(r * sh - pt + kh, H)
-        for q in range(ow):
-            j0, j1 = max(q * sw - pl, 0), min(q * sw - pl + kw, W)
-            count = (i1 - i0) * (j1 - j0)
-            for n in range(N):
-                for c in range(C):
-                    s = 0.0  # float64 accumulator, rounded once on the store
-                    for ih in range(i0, i1):
-                        for iw in range(j0, j1):
-                            s += x[n, c, ih, iw]
-                    out[n, c, r, q] = s / count
+    xf, of = x.reshape(-1), out.reshape(-1)
+    for plane in range(N * C):
+        base, obase = plane * H * W, plane * oh * ow
+        for r in range(oh):
+            i0, i1 = max(r * sh - pt, 0), min(r * sh - pt + kh, H)
+            for q in range(ow):
+                j0, j1 = max(q * sw - pl, 0), min(q * sw - pl + kw, W)
+                s = 0.0  # float64 accumulator, rounded once on the store
+                for ih in range(i0, i1):
+                    row = u64(base + ih * W)
+                    for iw in range(j0, j1):
+                        s += xf[row + u64(iw)]
+                of[u64(obase + r * ow + q)] = s / ((i1 - i0) * (j1 - j0))
 
 
 @njit(cache=True)
@@ -317,16 +415,16 @@ def avg_pool2d_backprop(g, out, kh, kw, sh, sw, pt, pl):
     H, W = out.shape[2], out.shape[3]
     if out.shape[0] != N or out.shape[1] != C:
         raise ValueError("avg_pool2d_backprop kernel: inconsistent g, out shapes")
-    for n in range(N):
-        for c in range(C):
-            for ih in range(H):
-                for iw in range(W):
-                    out[n, c, ih, iw] = 0
-            for r in range(oh):
-                i0, i1 = max(r * sh - pt, 0), min(r * sh - pt + kh, H)
-                for q in range(ow):
-                    j0, j1 = max(q * sw - pl, 0), min(q * sw - pl + kw, W)
-                    share = g[n, c, r, q] / ((i1 - i0) * (j1 - j0))
-                    for ih in range(i0, i1):
-                        for iw in range(j0, j1):
-                            out[n, c, ih, iw] += share
+    gf, of = g.reshape(-1), out.reshape(-1)
+    of[:] = 0
+    for plane in range(N * C):
+        base, gbase = plane * H * W, plane * oh * ow
+        for r in range(oh):
+            i0, i1 = max(r * sh - pt, 0), min(r * sh - pt + kh, H)
+            for q in range(ow):
+                j0, j1 = max(q * sw - pl, 0), min(q * sw - pl + kw, W)
+                share = gf[u64(gbase + r * ow + q)] / ((i1 - i0) * (j1 - j0))
+                for ih in range(i0, i1):
+                    row = u64(base + ih * W)
+                    for iw in range(j0, j1):
+                        of[row + u64(iw)] += share
