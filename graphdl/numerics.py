@@ -8,9 +8,11 @@ The design works the same on every backend, compiled or not:
    are finite (the normal case) that is all it costs;
 3. otherwise it rolls the run back and replays the same program, from the same
    variable values, feeds and random state, through the NumPy reference interpreter,
-   which keeps every intermediate value. The *origin* is the earliest node that
-   produced a non-finite value from finite inputs and that a non-finite fetch or
-   update depends on (a NaN masked away by ``where`` is not reported);
+   which keeps every intermediate value. The *origin* is the earliest node that a
+   non-finite fetch or update depends on and that produced a NaN from NaN-free inputs
+   (when the results hold NaN: an inf input such as a ``-inf`` mask may be
+   legitimate), else an inf from finite inputs. A NaN masked away by ``where`` is
+   not reported;
 4. a :class:`~graphdl.errors.NumericsError` names that node, its op, its inputs
    (shapes, whether finite, value ranges) and the line of user code that built it.
    The run changes no variable.
@@ -36,6 +38,11 @@ def _bad(value):
             and not np.all(np.isfinite(value)))
 
 
+def _has_nan(value):
+    return (value is not None and np.asarray(value).dtype.kind in "fc"
+            and bool(np.any(np.isnan(value))))
+
+
 def find_origin(program, ctx, feeds, updates):
     """The NumericsError for a run whose fetches or ``updates`` (Variables) hold NaN/inf.
 
@@ -53,11 +60,17 @@ def find_origin(program, ctx, feeds, updates):
         roots.update(n for n in program.nodes if n.op.updates_variable
                      and n.inputs and n.inputs[0] is var)
     upstream = ancestors(roots) if roots else set()
+    # a NaN is traced to where NaN first appeared (an inf input, e.g. a -inf mask, may be
+    # legitimate); an inf alone to where the first non-finite value appeared
+    has_nan = any(_has_nan(values.get(t)) for t in targets) or any(
+        _has_nan(staged.get(v)) for v in bad_vars)
+    bad = _has_nan if has_nan else _bad
     for node in sorted(upstream, key=lambda n: n.id):  # fed placeholders included
         outs = [values.get(t) for t in node.outputs]
         ins = [values.get(t) for t in node.inputs]
-        if any(_bad(o) for o in outs) and not any(_bad(i) for i in ins):
-            return NumericsError(_message(node, ins, outs, feeds))
+        if any(bad(o) for o in outs) and not any(bad(i) for i in ins):
+            return NumericsError(_message(node, ins, outs, feeds,
+                                          "NaN-free" if has_nan else "finite"))
     what = ", ".join([repr(t.name) for t in targets] + [repr(v.name) for v in bad_vars])
     return NumericsError(
         f"check_numerics: the backend produced NaN or inf in {what or 'its results'} but "
@@ -65,7 +78,7 @@ def find_origin(program, ctx, feeds, updates):
         "disagrees with the reference (please report it)")
 
 
-def _message(node, ins, outs, fed):
+def _message(node, ins, outs, fed, clean):
     bad_outs = ", ".join(f"{t.name!r} {fmt(np.shape(v))} ({_summary(v)})"
                          for t, v in zip(node.outputs, outs) if _bad(v))
     if node.op.source == "feed" or (node.outputs and all(t in fed for t in node.outputs)):
@@ -73,7 +86,7 @@ def _message(node, ins, outs, fed):
     elif node.op.source == "variable":
         head = f"variable {node.name!r} already holds {_kinds(outs)}"
     else:
-        head = f"node {node.name!r} (op {node.op.name}) produced {bad_outs} from finite inputs"
+        head = f"node {node.name!r} (op {node.op.name}) produced {bad_outs} from {clean} inputs"
     inputs = "; ".join(f"{t.name!r} {fmt(np.shape(v))} {_range(v)}"
                        for t, v in zip(node.inputs, ins) if v is not None) or "none"
     return (f"check_numerics: {head}; inputs: {inputs}; built at "

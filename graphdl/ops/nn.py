@@ -23,7 +23,18 @@ from .base import (
     require_float,
     shape_error,
 )
-from .elementwise import add, exp, log, multiply, negative, softplus, subtract, where
+from .elementwise import (
+    add,
+    exp,
+    greater,
+    log,
+    multiply,
+    negative,
+    not_equal,
+    softplus,
+    subtract,
+    where,
+)
 from .reduction import max as reduce_max
 from .reduction import sum as reduce_sum
 from .shape import stop_gradient
@@ -184,7 +195,22 @@ def softmax_cross_entropy(logits, onehot_labels, axis=-1, name=None):
     _check_same_shape("softmax_cross_entropy", logits, labels, ["logits", "labels"])
     axis = checked_axis("softmax_cross_entropy", axis, logits.ndim, [logits, labels])
     labels = _labels_like(labels, logits, "softmax_cross_entropy")
-    return negative(reduce_sum(labels * log_softmax(logits, axis), axis), name=name)
+    return negative(reduce_sum(labels * _log_probs_for(labels, logits, axis), axis),
+                    name=name)
+
+
+def _log_probs_for(labels, logits, axis):
+    """log_softmax(logits), made safe to multiply by ``labels``.
+
+    A class masked with -inf has log-probability -inf: where its label is 0 it must add
+    0, not 0 * -inf = NaN. Selecting before multiplying keeps both gradients finite
+    (the labels' gradient there is 0 instead of the mathematical +inf); a label > 0 on
+    a masked class still gives an infinite loss, as it should.
+    """
+    logp = log_softmax(logits, axis)
+    zero = as_tensor(0.0, like=logp)
+    finite_or_zero = where(greater(logp, as_tensor(-np.inf, like=logp)), logp, zero)
+    return where(not_equal(labels, as_tensor(0.0, like=labels)), logp, finite_or_zero)
 
 
 class LabelOneHot(OpDef):
@@ -233,7 +259,7 @@ def sparse_softmax_cross_entropy(logits, labels, name=None):
                           "labels must have the shape of logits without its last (class) "
                           "axis", [logits, labels], ["logits", "labels"])
     onehot = apply(LABEL_ONE_HOT, [labels, logits])
-    return negative(reduce_sum(onehot * log_softmax(logits, -1), -1), name=name)
+    return negative(reduce_sum(onehot * _log_probs_for(onehot, logits, -1), -1), name=name)
 
 
 def sigmoid_cross_entropy(logits, labels, name=None):
