@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench fuzz clean
 
 setup: $(STAMP) dot
 
@@ -29,6 +29,12 @@ lint: setup
 
 test: setup lint
 	$(PY) -m pytest -q tests
+
+# differential fuzzing: 1000 random graphs, every registered backend against the
+# reference and central differences (make test runs a small derandomized sample)
+fuzz: setup
+	GRAPHDL_FUZZ_EXAMPLES=$${GRAPHDL_FUZZ_EXAMPLES:-1000} $(PY) -m pytest -q tests/test_fuzz.py \
+	  --hypothesis-show-statistics
 
 # the peer (torchviz on a CPU build of PyTorch) is an optional extra, installed here only
 bench: setup

@@ -1,0 +1,1 @@
+"""Random well-typed graphs for differential testing (tests/test_fuzz.py)."""

@@ -1,0 +1,1 @@
+"""Minimal failing cases found by fuzzing, kept so the bugs they found stay fixed."""
