@@ -23,7 +23,8 @@ import graphdl as gd
 UNARY = {
     "tanh": gd.tanh, "sigmoid": gd.sigmoid, "softplus": gd.softplus, "neg": gd.negative,
     "abs": gd.abs, "relu": gd.relu, "square": lambda x: x * x,
-    "exp_tanh": lambda x: gd.exp(gd.tanh(x)), "log_softplus": lambda x: gd.log(1.0 + gd.softplus(x)),
+    "exp_tanh": lambda x: gd.exp(gd.tanh(x)),
+    "log_softplus": lambda x: gd.log(1.0 + gd.softplus(x)),
 }
 BINARY = {
     "add": gd.add, "sub": gd.subtract, "mul": gd.multiply, "maximum": gd.maximum,
