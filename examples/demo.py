@@ -1,11 +1,16 @@
-"""`make demo`: the seed 004 graph, then an MLP trained on XOR, with pictures.
+"""`make demo`: the seed 002 CNN trained on the 8×8 digits, with pictures.
 
 1. Builds the TensorFlow graph of seed 004 — x[10,1], W1[4,10], sigmoid,
-   W2[2,4], softmax — and runs it once.
-2. Trains an MLP on XOR with gd.gradients and assignment ops, printing the
-   loss going down and the final predictions.
-3. Renders the trained model's forward and backward graphs to out/forward.svg
-   and out/backward.svg, and seed 004's "path of b1" to out/seed004_*.svg.
+   W2[2,4], softmax — runs it once and draws seed 004's "path of b1"
+   (out/seed004_*.svg).
+2. Trains the Keras CNN of seed 002 on the digits with ``model.fit``: a progress
+   bar with the live loss and accuracy per epoch (a line per epoch when the output
+   is not a terminal), then prints the test accuracy and the time per epoch.
+3. Writes the model's forward and backward graphs (out/forward.svg,
+   out/backward.svg) and its loss/accuracy curves (out/curves.png).
+
+The Session backend is the fastest one registered (``--backend`` chooses another);
+``--quick`` trains 2 epochs on 500 images (what the tests run).
 """
 
 import sys
@@ -16,8 +21,9 @@ import numpy as np
 import graphdl as gd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import keras_cnn_digits  # noqa: E402
 import seed004_path_of_b1  # noqa: E402
-from xor_mlp import INPUTS, TARGETS, build_xor_mlp  # noqa: E402
+from common import parse_args, report, write_graphs  # noqa: E402
 
 OUT = Path("out")
 
@@ -40,46 +46,34 @@ def build_seed004_graph():
     return graph, x, yhat
 
 
-def seed004_graph():
+def seed004_graph(backend):
     graph, x, yhat = build_seed004_graph()
     x_val = np.linspace(-1, 1, 10, dtype="float32").reshape(10, 1)
-    out = gd.Session(graph).run(yhat, {x: x_val})
+    out = gd.Session(graph, backend=backend).run(yhat, {x: x_val})
     print(f"seed 004 graph: {len(graph.nodes)} nodes; yhat = {out.ravel()} "
           "(zero weights: both classes 0.5)")
     assert np.allclose(out, 0.5)
-
-
-def train_xor(steps=300):
-    graph, x, y, loss, prediction, train = build_xor_mlp()
-    sess = gd.Session(graph)
-    print("\ntraining an MLP (2-4-1, tanh, sigmoid output) on XOR by gradient descent")
-    for step in range(steps + 1):
-        value, _ = sess.run([loss, train], {x: INPUTS, y: TARGETS})
-        if step % 50 == 0:
-            print(f"  step {step:4d}  loss {value:.4f}")
-    predictions = sess.run(prediction, {x: INPUTS}).ravel()
-    for inp, p, t in zip(INPUTS, predictions, TARGETS.ravel()):
-        print(f"  XOR{tuple(int(v) for v in inp)} = {p:.3f}  (target {int(t)})")
-    assert np.array_equal(predictions > 0.5, TARGETS.ravel() > 0.5)
-    return graph, loss
-
-
-def render(graph, loss):
-    """The trained model's pictures, and the seed 004 path of b1."""
-    forward = gd.render(loss, path=OUT / "forward.svg", view="forward",
-                        title="XOR MLP: forward graph of the loss")
-    backward = gd.render(graph, path=OUT / "backward.svg", view="backward",
-                         title="XOR MLP: gradients and SGD updates")
-    assert "->" in forward and "->" in backward
-    print(f"\npictures: {OUT / 'forward.svg'}  {OUT / 'backward.svg'}")
-    print("\nseed 004, the path of b1 (scalar softmax regression):")
+    print("seed 004, the path of b1 (scalar softmax regression):")
     seed004_path_of_b1.main(OUT)
 
 
-def main():
-    seed004_graph()
-    graph, loss = train_xor()
-    render(graph, loss)
+def train_cnn(backend, epochs, limit=None):
+    print(f"\ntraining the seed 002 CNN on the 8x8 digits ({backend} backend)")
+    verbose = 1 if sys.stderr.isatty() else 2
+    model, history, loss, accuracy = keras_cnn_digits.train(backend, epochs, verbose, limit)
+    print(f"test loss {loss:.4f}, time per epoch {np.mean(history.epoch_times):.2f} s")
+    return model, history, accuracy
+
+
+def main(argv=None):
+    args = parse_args(__doc__, argv)
+    seed004_graph(args.backend)
+    model, history, accuracy = train_cnn(args.backend, 2 if args.quick else 15,
+                                         limit=500 if args.quick else None)
+    report("test accuracy", accuracy, 0.5 if args.quick else 0.97)
+    write_graphs(model.loss, model.graph, OUT, "seed 002 CNN")
+    history.plot(OUT / "curves.png", title="seed 002 CNN on the 8x8 digits")
+    print(f"curves: {OUT / 'curves.png'}")
 
 
 if __name__ == "__main__":

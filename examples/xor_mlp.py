@@ -6,9 +6,15 @@ hidden layer can. The training step — forward pass, gradients from
 single graph, run once per step.
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
 import graphdl as gd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import parse_args, write_graphs  # noqa: E402
 
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
 TARGETS = np.array([[0], [1], [1], [0]], dtype="float32")
@@ -39,10 +45,11 @@ def build_xor_mlp(hidden=4, learning_rate=1.0, seed=0):
     return graph, x, y, loss, prediction, train
 
 
-def train_xor(steps=300, log_every=50, seed=0, verbose=True):
-    """Train full-batch; return (losses logged, final predictions)."""
+def train_xor(steps=300, log_every=50, seed=0, verbose=True, backend="numpy", out=None):
+    """Train full-batch; return (losses logged, final predictions). With ``out``, also
+    write the forward and backward pictures there."""
     graph, x, y, loss, prediction, train = build_xor_mlp(seed=seed)
-    sess = gd.Session(graph)
+    sess = gd.Session(graph, backend=backend)
     feed = {x: INPUTS, y: TARGETS}
     losses = []
     for step in range(steps + 1):
@@ -51,11 +58,14 @@ def train_xor(steps=300, log_every=50, seed=0, verbose=True):
             losses.append(float(value))
             if verbose:
                 print(f"step {step:4d}  loss {value:.4f}")
+    if out is not None:
+        write_graphs(loss, graph, out, "XOR MLP")
     return losses, sess.run(prediction, {x: INPUTS})
 
 
-def main():
-    losses, predictions = train_xor()
+def main(argv=None):
+    args = parse_args(__doc__, argv)
+    losses, predictions = train_xor(backend=args.backend, out=args.out)
     print("predictions:", np.round(predictions.ravel(), 3), "targets:", TARGETS.ravel())
     assert losses[-1] < losses[0] / 5, "loss did not go down"
     assert np.array_equal(predictions.ravel() > 0.5, TARGETS.ravel() > 0.5), "XOR not solved"

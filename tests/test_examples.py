@@ -1,4 +1,9 @@
-"""The examples run and assert their own targets (seed models reproduced)."""
+"""The examples run and assert their own targets (seed models reproduced).
+
+Each model example runs here with ``--quick`` (short training, relaxed target) on
+every registered backend and must write its two pictures; ``python
+examples/NAME.py`` runs the full settings with the real target.
+"""
 
 import runpy
 import sys
@@ -9,23 +14,39 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
+#: examples with the shared options (--backend, --quick, --out)
+MODEL_EXAMPLES = ["perceptron.py", "xor_mlp.py", "softmax_regression_digits.py",
+                  "keras_mlp_digits.py", "keras_cnn_digits.py", "lenet5_digits.py",
+                  "elman_rnn.py", "lstm_long_range.py", "gru_sequence.py"]
 
-@pytest.mark.parametrize("script", ["seed004_softmax_regression.py", "seed004_path_of_b1.py",
-                                    "perceptron.py", "xor_mlp.py"])
-def test_example_runs_and_meets_its_target(script, capsys, monkeypatch):
-    monkeypatch.setattr(sys, "argv", [script])
+
+def _run(script, argv, monkeypatch):
+    monkeypatch.setattr(sys, "argv", [script, *argv])
+    monkeypatch.syspath_prepend(str(EXAMPLES))
     runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+
+
+@pytest.mark.parametrize("script", MODEL_EXAMPLES)
+def test_example_quick_on_every_backend(script, backend, tmp_path, capsys, monkeypatch):
+    _run(script, ["--quick", "--backend", backend, "--out", str(tmp_path)], monkeypatch)
+    assert "pictures:" in capsys.readouterr().out  # it got past its own asserts
+    for name in ("forward.svg", "backward.svg"):
+        ET.parse(tmp_path / name)  # a complete, well-formed SVG
+
+
+@pytest.mark.parametrize("script", ["seed004_softmax_regression.py", "seed004_path_of_b1.py"])
+def test_seed004_examples(script, capsys, monkeypatch):
+    _run(script, [], monkeypatch)
     assert capsys.readouterr().out
 
 
 def test_demo_trains_and_writes_the_pictures(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["demo.py"])
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-    runpy.run_path(str(EXAMPLES / "demo.py"), run_name="__main__")
+    _run("demo.py", ["--quick"], monkeypatch)
     out = capsys.readouterr().out
     for name in ("forward.svg", "backward.svg", "seed004_path_b1.svg", "seed004_grad_b1.svg"):
         path = tmp_path / "out" / name
         assert str(Path("out") / name) in out
         ET.parse(path)  # a complete, well-formed SVG
-    assert "loss" in out and "XOR(1, 1)" in out
+    assert (tmp_path / "out" / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert "epoch 2/2" in out and "time per epoch" in out and "test accuracy" in out

@@ -210,3 +210,11 @@ def test_unknown_activation_and_bad_units_are_errors():
         L.Dense(0)
     with pytest.raises(gd.GraphError, match="data_format"):
         L.Conv2D(3, 3, data_format="CHWN")
+
+
+def test_gate_biases_start_where_asked():
+    x = RNG.standard_normal((2, 3, 2))
+    _, w = run_layer(L.LSTM(2, forget_bias=3.0), x)
+    np.testing.assert_array_equal(w["b"], [0, 0, 3, 3, 0, 0, 0, 0])  # blocks i, f, c, o
+    _, w = run_layer(L.GRU(2, update_bias=2.0), x)
+    np.testing.assert_array_equal(w["b"], [2, 2, 0, 0, 0, 0])  # blocks z, r, n

@@ -78,12 +78,14 @@ class SimpleRNN(_Recurrent):
         return self.activation(xw_t if h is None else xw_t + h @ self.U)
 
 
-def _lstm_bias(units):
-    """Zeros, except 1 for the forget gate: the cell keeps its state at the start."""
+def _gate_bias(units, block, value, description):
+    """Zeros, except ``value`` for the gate in block ``block`` (of ``units`` each): a
+    gate that keeps the state starts mostly open (σ(1) ≈ 0.73 per step; long delays
+    want more, e.g. 3: σ(3) ≈ 0.95)."""
     def init(shape, dtype="float32"):
-        value = np.zeros(shape)
-        value[units:2 * units] = 1.0
-        return Initializer(shape, dtype, lambda rng, s: value.copy(), "forget_bias_1")
+        bias = np.zeros(shape)
+        bias[block * units:(block + 1) * units] = value
+        return Initializer(shape, dtype, lambda rng, s: bias.copy(), f"{description}={value}")
     return init
 
 
@@ -97,13 +99,17 @@ class LSTM(_Recurrent):
         h(t) = o(t) ∘ tanh(c(t))
 
     ``W`` (features, 4 units) and ``U`` (units, 4 units) hold the blocks in the order
-    i, f, c, o (Keras' layout); the forget bias starts at 1.
+    i, f, c, o (Keras' layout); the forget bias starts at ``forget_bias`` (1).
     """
 
     gates = 4
 
+    def __init__(self, units, forget_bias=1.0, **kwargs):
+        super().__init__(units, **kwargs)
+        self.forget_bias = float(forget_bias)
+
     def bias_initializer(self):
-        return _lstm_bias(self.units)
+        return _gate_bias(self.units, 1, self.forget_bias, "forget_bias")
 
     def build_recurrent(self):
         self.U = self.add_weight("U", (self.units, 4 * self.units), self.recurrent_initializer)
@@ -126,10 +132,19 @@ class GRU(_Recurrent):
         h(t) = z(t) ∘ h(t-1) + (1 - z(t)) ∘ n(t)
 
     ``W`` (features, 3 units) holds z, r, n; ``U`` (units, 2 units) holds Uz, Ur and
-    ``Un`` (units, units) the candidate's recurrent weights.
+    ``Un`` (units, units) the candidate's recurrent weights. The update-gate bias
+    starts at ``update_bias`` (0): a positive value (3: σ(3) ≈ 0.95) makes the state
+    persist at the start, which long delays need, like the LSTM's forget bias.
     """
 
     gates = 3
+
+    def __init__(self, units, update_bias=0.0, **kwargs):
+        super().__init__(units, **kwargs)
+        self.update_bias = float(update_bias)
+
+    def bias_initializer(self):
+        return _gate_bias(self.units, 0, self.update_bias, "update_bias")
 
     def build_recurrent(self):
         self.U = self.add_weight("U", (self.units, 2 * self.units), self.recurrent_initializer)
