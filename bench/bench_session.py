@@ -56,7 +56,7 @@ def main(rounds=300):
     cases = {"train step": [loss, step], "inference": logits, "fetch weights": variables}
     for name, fetches in cases.items():
         sess.run(fetches, feed if name != "fetch weights" else None)
-        _, run = list(sess._programs.values())[-1]
+        _, run, _ = list(sess._programs.values())[-1]
         feeds = sess._check_feeds(feed if name != "fetch weights" else {})
         times = {"raw": [], "lock only": [], "unguarded": [], "session": []}
         fd = feed if name != "fetch weights" else None

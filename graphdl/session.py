@@ -82,10 +82,11 @@ class Session:
             compiled = self._programs.get(key)
             if compiled is None:
                 program = Program(flat, sorted(feeds, key=lambda t: (t.node.id, t.index)))
-                compiled = self._programs[key] = (program, self.backend.compile(program))
-            program, run = compiled
+                draws = any(n.op.random for n in program.nodes)
+                compiled = self._programs[key] = (program, self.backend.compile(program), draws)
+            program, run, draws = compiled
             ctx = self._ctx
-            ctx.begin()
+            ctx.begin(draws)
             try:
                 values = run(ctx, feeds)
                 if self.check_numerics:

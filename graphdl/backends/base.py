@@ -90,10 +90,11 @@ class RunContext:
         return np.random.default_rng(seq)
 
     # -- what the Session uses ----------------------------------------------------------
-    def begin(self):
-        """Open a run: writes are staged until :meth:`commit`."""
+    def begin(self, draws=True):
+        """Open a run: writes are staged until :meth:`commit`. ``draws=False`` says the
+        run has no random op (then the generator's state need not be saved)."""
         self._staged = {}
-        self._rng_state = self.rng.bit_generator.state
+        self._rng_state = self.rng.bit_generator.state if draws else None
 
     def staged(self):
         """The values written so far in the run in progress."""
