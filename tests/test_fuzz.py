@@ -1,6 +1,7 @@
 """Differential fuzzing: random well-typed graphs give the same values and gradients on
-every registered backend as on the reference, and the reference's gradients match
-central differences in float64 (an independent oracle).
+every registered backend as on the reference (also when the inputs' first dimension
+is unknown, None, at build time), and the reference's gradients match central
+differences in float64 (an independent oracle).
 
 ``make test`` runs a small, derandomized sample; ``make fuzz`` runs
 ``GRAPHDL_FUZZ_EXAMPLES`` (default there: 1000) random graphs. A failure prints the
@@ -24,11 +25,21 @@ BACKENDS = [b for b in os.environ.get("GRAPHDL_TEST_BACKENDS", "").split(",") if
     or available_backends()
 
 
-def _evaluate(recipe, backend, dtype):
+def _evaluate(recipe, backend, dtype, batch_none=False):
+    """[output, [gradient per input]] of ``recipe``; ``batch_none``: the inputs' first
+    dimension is unknown (None) at build time (None when the recipe cannot be built so)."""
     graph = gd.Graph(seed=0)
     with graph.as_default():
-        xs = [gd.placeholder(s, dtype, name=f"x{i}") for i, s in enumerate(recipe["inputs"])]
-        out = build(recipe, xs)
+        xs = [gd.placeholder((None, *s[1:]) if batch_none else s, dtype, name=f"x{i}")
+              for i, s in enumerate(recipe["inputs"])]
+        try:
+            out = build(recipe, xs)
+        except gd.GraphError:
+            if batch_none:
+                return None  # e.g. a constant shaped by a dimension that is now unknown
+            raise
+        if batch_none and None in out.shape:
+            return None
         u = np.random.default_rng(7).uniform(0.5, 1.5, out.shape).astype(dtype)
         grads = gd.gradients(gd.sum(out * gd.constant(u)), xs, unconnected="zero")
     feeds = {x: input_data(s, i).astype(dtype) for i, (x, s) in
@@ -62,6 +73,12 @@ def check_recipe(recipe, finite_differences=True):
         for i, (g, w) in enumerate(zip(got32[1], ref32[1])):
             _close(g, w, 2e-3, f"{backend} gradient of input {i} (float32)")
     _close(ref32[0], out, 1e-3, "reference float32 vs float64 forward")
+    for backend in BACKENDS:  # the same graph built with an unknown batch dimension
+        unknown = _evaluate(recipe, backend, "float64", batch_none=True)
+        if unknown is not None:
+            _close(unknown[0], out, 1e-9, f"{backend} forward with batch None")
+            for i, (g, w) in enumerate(zip(unknown[1], grads)):
+                _close(g, w, 1e-8, f"{backend} gradient of input {i} with batch None")
     if finite_differences:
         try:
             gd.check_gradients(lambda *xs: build(recipe, xs),

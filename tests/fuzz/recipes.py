@@ -54,6 +54,8 @@ def build(recipe, inputs):
 
     def const(shape):
         nonlocal n_const
+        if None in shape:
+            raise gd.GraphError("a constant cannot take a dimension unknown at build time")
         n_const += 1
         return gd.constant(constant_data(tuple(shape), n_const).astype(dtype))
 
