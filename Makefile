@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench fuzz clean
+.PHONY: setup demo test test-gpu lint bench bench-gpu fuzz clean
 
 setup: $(STAMP) dot
 
@@ -35,6 +35,14 @@ test: setup lint
 fuzz: setup
 	GRAPHDL_FUZZ_EXAMPLES=$${GRAPHDL_FUZZ_EXAMPLES:-1000} $(PY) -m pytest -q tests/test_fuzz.py \
 	  --hypothesis-show-statistics
+
+# On a machine with an NVIDIA GPU: the op table and gradients at realistic shapes
+test-gpu: setup
+	GRAPHDL_TEST_GPU=1 $(PY) -m pytest -q tests/test_cuda_gpu.py
+
+# GPU train steps against PyTorch CUDA eager (needs a CUDA build of PyTorch)
+bench-gpu: setup
+	$(PY) bench/bench_gpu.py
 
 # the peer (torchviz on a CPU build of PyTorch) is an optional extra, installed here only
 bench: setup

@@ -9,12 +9,20 @@ from ..errors import GraphError
 
 _BACKENDS = {}
 _PRIMARY = []  # names without aliases, in registration order
+_USABLE = {}   # name -> () -> bool: can this backend run on this machine?
 
 
-def register_backend(name, factory, aliases=()):
-    """Make ``Session(backend=name)`` use ``factory()`` to build the backend."""
+def register_backend(name, factory, aliases=(), usable=None):
+    """Make ``Session(backend=name)`` use ``factory()`` to build the backend.
+
+    ``usable``: optional ``() -> bool``, False where the backend cannot run here
+    (the cuda backend without a GPU or simulator); such backends stay registered,
+    so ``Session`` explains why, but :func:`available_backends` leaves them out.
+    """
     if name not in _PRIMARY:
         _PRIMARY.append(name)
+    if usable is not None:
+        _USABLE[name] = usable
     for n in (name, *aliases):
         _BACKENDS[n] = factory
 
@@ -31,10 +39,11 @@ def get_backend(name):
 
 
 def available_backends():
-    """Primary names of the registered backends (aliases left out), reference first."""
+    """Primary names of the registered backends that can run here (aliases and
+    unusable backends left out), reference first."""
     _load_builtin()
-    return list(_PRIMARY)
+    return [n for n in _PRIMARY if n not in _USABLE or _USABLE[n]()]
 
 
 def _load_builtin():
-    from . import reference  # noqa: F401,PLC0415 (registers itself)
+    from . import numba_cuda, reference  # noqa: F401,PLC0415 (register themselves)

@@ -1,0 +1,228 @@
+"""``Session(backend="cuda")``: the lowered program rendered as CUDA kernels.
+
+``compile(program)``:
+
+1. ``optimize(program)`` — the shared passes, the same LoweredProgram the CPU
+   backend renders;
+2. every fusion group of elementwise ops (``lp.kernels`` once the fusion pass
+   ran; until then each elementwise LOp alone) becomes one generated kernel
+   (:mod:`.fused`); every other LOp gets a launcher from the rule table
+   (:mod:`.rules`);
+3. one generated *host function* calls the launchers in order; it and the fused
+   kernels live in one content-addressed module in the cache directory
+   (:mod:`.codegen`), which ``graphdl compile --backend cuda`` also writes out.
+
+``run(ctx, feeds)``: feeds are uploaded, variables are read from the device
+store (uploaded only when first used or changed on the host), the host function
+launches everything, fetched values are copied back as NumPy arrays, and only
+then, with every kernel finished and every device check passed, are the new
+variable values committed (a run is a transaction: a failing run changes
+nothing).
+"""
+
+import weakref
+
+import numpy as np
+
+from ...passes import optimize
+from ..base import Backend
+from . import codegen, fused
+from .device import require_device
+from .rules import RULES, unsupported
+from .rules_compute import check_no_error
+from .runtime import Buf, Runtime
+
+
+class CudaBackend(Backend):
+    """Compiles Programs to CUDA kernels (Numba); variables live on the device."""
+
+    name = "cuda"
+
+    def __init__(self):
+        require_device()
+        self._stores = weakref.WeakKeyDictionary()  # RunContext -> DeviceStore
+
+    def compile(self, program):
+        plan = build_plan(optimize(program))
+        return plan.runner(self._store_for)
+
+    def _store_for(self, ctx):
+        store = self._stores.get(ctx)
+        if store is None:
+            store = self._stores[ctx] = DeviceStore()
+        return store
+
+
+class DeviceStore:
+    """Device-resident variable values of one session.
+
+    ``entries[var] = (Buf, host)``: ``host`` is the object in ``ctx.values`` the
+    device copy was made from. If the session's host value is replaced (a
+    checkpoint restore, a first initialization), the identity differs and the
+    device copy is refreshed; device updates do not touch ``ctx.values`` (copying
+    every step back would defeat residency): :meth:`sync_to_host` does, on demand.
+    """
+
+    def __init__(self):
+        self.entries = {}
+
+    def read(self, ctx, var):
+        host = ctx.values.get(var)
+        if host is None:
+            host = ctx.read_variable(var)
+        entry = self.entries.get(var)
+        if entry is None or entry[1] is not host:
+            from numba import cuda  # noqa: PLC0415
+            arr = np.asarray(host, dtype=var.dtype, order="C")
+            data = cuda.to_device(arr.reshape(-1) if arr.size else np.zeros(1, arr.dtype))
+            entry = self.entries[var] = (Buf(data, arr.shape), host)
+        return entry[0]
+
+    def commit(self, ctx, var, buf, rt):
+        """Make ``buf`` the value of ``var``: hand its arena array over (the old one
+        goes back to the arena), or copy when the array is not the run's own."""
+        data = rt.take(buf)
+        if data is None:  # a parameter, a constant or a value another variable took
+            from numba import cuda  # noqa: PLC0415
+            data = cuda.device_array(buf.data.size, buf.dtype)
+            data.copy_to_device(buf.data)
+        old = self.entries.get(var)
+        self.entries[var] = (Buf(data, buf.shape), ctx.values.get(var))
+        if old is not None and old[0].data.size == data.size and buf.slot is not None:
+            rt.give(buf.slot, old[0].data)
+
+    def sync_to_host(self, ctx):
+        """Copy every device value back into ``ctx.values`` (e.g. before saving)."""
+        for var, (buf, _) in list(self.entries.items()):
+            host = buf.to_host()
+            ctx.values[var] = host
+            self.entries[var] = (buf, host)
+
+
+class Plan:
+    """A compiled program: launchers, the generated module and its host function."""
+
+    def __init__(self, lp, launchers, module, source):
+        self.lp = lp
+        self.launchers = launchers
+        self.module = module
+        self.source = source
+        self.host = module.host
+        self.rt = Runtime()
+
+    def runner(self, store_for):
+        lp, rt, host, launchers = self.lp, self.rt, self.host, self.launchers
+
+        def run(ctx, feeds):
+            store = store_for(ctx)
+            rt.rng = ctx.rng
+            rt.reset_errors()
+            args = []
+            for i, v in enumerate(lp.params):
+                if v.kind == "feed":
+                    args.append(rt.upload(("feed", i), feeds[v.ref]))
+                elif v.kind == "variable":
+                    args.append(store.read(ctx, v.ref))
+                else:
+                    args.append(_constant(rt, i, v.ref))
+            fetched, updated = host(launchers, rt, *args)
+            values = [None if b is None else b.to_host() for b in fetched]  # synchronizes
+            check_no_error(rt)
+            for (var, _), buf in zip(lp.updates, updated):
+                store.commit(ctx, var, buf, rt)
+            return values
+        run.plan = self
+        return run
+
+
+def _constant(rt, i, value):
+    key = ("const", i)
+    if key not in rt.arena:
+        from numba import cuda  # noqa: PLC0415
+        arr = np.asarray(value, order="C")
+        rt.arena[key] = cuda.to_device(arr.reshape(-1) if arr.size else np.zeros(1, arr.dtype))
+    return Buf(rt.arena[key], np.shape(value))
+
+
+def _groups(lp):
+    """Fusion groups in program order: lp.kernels when the fusion pass ran, else each
+    LOp alone. A group is a list of LOps."""
+    if lp.kernels is None:
+        return [[lop] for lop in lp.ops]
+    return [list(getattr(k, "ops", k)) for k in lp.kernels]
+
+
+def build_plan(lp):
+    """Render ``lp``: fused kernels + launchers + the host function source."""
+    names = {}
+    for i, v in enumerate(lp.params):
+        names[v] = f"p{i}"
+    live = set(lp.live_values())
+    consumers = lp.consumers()
+    launchers, groups, lines = [], [], []
+    for g_index, group in enumerate(_groups(lp)):
+        if all(lop.op.scalar is not None and lop.op not in RULES for lop in group):
+            # group outputs: values used outside the group or live at the end
+            outputs = [o for lop in group for o in lop.outputs
+                       if o in live or any(c not in group for c, _ in consumers.get(o, []))]
+            src = fused.GroupSource(f"k{g_index}", group, outputs)
+            groups.append(src)
+            launchers.append(_fused_launcher(src, g_index))
+            ins, outs = src.inputs, outputs
+        else:
+            (lop,) = group  # library ops are never fused with others
+            rule = RULES.get(lop.op)
+            launchers.append(rule(lop, g_index) if rule else unsupported(lop))
+            ins, outs = lop.inputs, lop.outputs
+        for o in outs:
+            names[o] = f"v{len(names)}"
+        target = ", ".join(names[o] for o in outs) + ("," if len(outs) == 1 else "")
+        args = "".join(f", {names[v]}" for v in ins)
+        what = " + ".join(lop.op.name for lop in group)
+        lines.append(f"    {target} = L[{len(launchers) - 1}](rt{args})  # {what}")
+    fetch = "".join(f"{'None' if v is None else names[v]}, " for v in lp.fetches)
+    upd = "".join(f"{names[v]}, " for _, v in lp.updates)
+    params = "".join(f", {names[v]}" for v in lp.params)
+    host = (f"def host(L, rt{params}):\n"
+            f'    """Launch every kernel of the program in order; return (fetched, '
+            f'updates)."""\n' + "\n".join(lines) + ("\n" if lines else "")
+            + f"    return ({fetch}), ({upd})\n")
+    source = fused.module_source(groups, host)
+    module = codegen.load_source(source, prefix="program")
+    for src, launcher in zip(groups, [la for la in launchers if hasattr(la, "group")]):
+        launcher.kernel = getattr(module, src.name)
+    return Plan(lp, launchers, module, source)
+
+
+def _fused_launcher(src, g_index):
+    """The launcher of one generated kernel (its function is set once the module
+    is loaded): run-time broadcast of the inputs, one launch over the output."""
+    from ...shapes import fmt  # noqa: PLC0415
+    from .kernels.common import THREADS, blocks, padded  # noqa: PLC0415
+    from .runtime import broadcast_strides  # noqa: PLC0415
+    out_dtypes = [np.dtype(o.dtype) for o in src.outputs]
+    configured = {}
+
+    def launch(rt, *ins):
+        try:
+            shape = tuple(np.broadcast_shapes(*[b.shape for b in ins]))
+        except ValueError:
+            from ...errors import ShapeError  # noqa: PLC0415
+            ops = ", ".join(lop.op.name for lop in src.lops)
+            raise ShapeError(f"{ops}: run-time shapes cannot be broadcast together: "
+                             + ", ".join(fmt(b.shape) for b in ins)) from None
+        outs = tuple(rt.alloc((g_index, k), shape, d) for k, d in enumerate(out_dtypes))
+        n = int(np.prod(shape, dtype=np.int64))
+        if n:
+            args = []
+            for b in ins:
+                _, strides = padded(shape, broadcast_strides(b.shape, shape))
+                args += [b.data, strides]
+            grid = blocks(n)
+            kern = configured.get(grid)
+            if kern is None:
+                kern = configured[grid] = launch.kernel[grid, THREADS]
+            kern(padded(shape, shape)[0], n, *[o.data for o in outs], *args)
+        return outs
+    launch.group = src
+    return launch

@@ -1,0 +1,76 @@
+"""Short MLP and CNN training runs on the cuda backend (simulator) equal the
+reference backend step by step; variables stay on the device between runs and
+a failing run commits nothing."""
+
+import numpy as np
+import pytest
+
+import graphdl as gd
+
+
+def _mlp():
+    rng = np.random.default_rng(0)
+    x = gd.placeholder((None, 8), name="x")
+    y = gd.placeholder((None,), "int64", name="y")
+    w1 = gd.Variable(rng.standard_normal((8, 16)).astype("float32") * 0.3, name="w1")
+    b1 = gd.Variable(np.zeros(16, "float32"), name="b1")
+    w2 = gd.Variable(rng.standard_normal((16, 3)).astype("float32") * 0.3, name="w2")
+    b2 = gd.Variable(np.zeros(3, "float32"), name="b2")
+    logits = gd.relu(x @ w1 + b1) @ w2 + b2
+    loss = gd.mean(gd.sparse_softmax_cross_entropy(logits, y))
+    params = [w1, b1, w2, b2]
+    feeds = {x: rng.standard_normal((6, 8)).astype("float32"), y: rng.integers(0, 3, 6)}
+    return loss, params, feeds
+
+
+def _cnn():
+    rng = np.random.default_rng(1)
+    x = gd.placeholder((None, 1, 6, 6), name="x")
+    y = gd.placeholder((None, 3), name="y")
+    k = gd.Variable(rng.standard_normal((2, 1, 3, 3)).astype("float32") * 0.5, name="k")
+    w = gd.Variable(rng.standard_normal((8, 3)).astype("float32") * 0.5, name="w")
+    h = gd.max_pool2d(gd.tanh(gd.conv2d(x, k, padding="same")), 3)
+    logits = gd.flatten(h) @ w
+    loss = gd.mean(gd.softmax_cross_entropy(logits, y))
+    feeds = {x: rng.standard_normal((2, 1, 6, 6)).astype("float32"),
+             y: np.eye(3, dtype="float32")[[0, 2]]}
+    return loss, [k, w], feeds
+
+
+@pytest.mark.parametrize("build", [_mlp, _cnn], ids=["mlp", "cnn"])
+def test_training_matches_reference(build):
+    loss, params, feeds = build()
+    grads = gd.gradients(loss, params)
+    step = gd.group(*[gd.assign_sub(p, 0.5 * g) for p, g in zip(params, grads)])
+    runs = {}
+    for backend in ("numpy", "cuda"):
+        sess = gd.Session(backend=backend, seed=0)
+        losses = [sess.run([loss, step], feeds)[0] for _ in range(3)]
+        runs[backend] = losses + sess.run(params)
+    assert runs["numpy"][2] < runs["numpy"][0]  # it trains
+    for want, got in zip(runs["numpy"], runs["cuda"]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_a_failing_run_commits_nothing():
+    x = gd.placeholder((None, 2), name="x")
+    v = gd.Variable(np.ones(2, "float32"), name="v")
+    labels = gd.placeholder((None,), "int64", name="labels")
+    loss = gd.sum(gd.sparse_softmax_cross_entropy(x * v, labels))
+    step = gd.assign_add(v, gd.constant(np.ones(2, "float32")))
+    sess = gd.Session(backend="cuda", seed=0)
+    sess.run([loss, step], {x: np.ones((1, 2), "float32"), labels: [1]})
+    with pytest.raises(gd.GraphError, match="label 5 is out of range for 2 classes"):
+        sess.run([loss, step], {x: np.ones((1, 2), "float32"), labels: [5]})
+    np.testing.assert_array_equal(sess.run(v), [2.0, 2.0])  # one committed update only
+
+
+def test_dropout_masks_follow_the_seed_and_the_rate():
+    x = gd.placeholder((None, 64), name="x")
+    mask = gd.dropout(x, 0.25) / x
+    ones = np.ones((32, 64), "float32")
+    a = gd.Session(backend="cuda", seed=3).run(mask, {x: ones})
+    b = gd.Session(backend="cuda", seed=3).run(mask, {x: ones})
+    np.testing.assert_array_equal(a, b)
+    assert set(np.unique(a)) <= {0.0, np.float32(1 / 0.75)}
+    assert 0.15 < (a == 0).mean() < 0.35

@@ -1,0 +1,43 @@
+"""Runs tests/cuda_sim in a separate process on Numba's CUDA simulator.
+
+NUMBA_ENABLE_CUDASIM must be set before numba is imported, so the simulated
+tests cannot share this process. Shapes there are tiny: the simulator starts
+one OS thread per CUDA thread.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphdl.backends import available_backends
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_cuda_backend_on_the_simulator():
+    pytest.importorskip("numba.cuda")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/cuda_sim"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert " passed" in proc.stdout and "skipped" not in proc.stdout
+
+
+def test_no_gpu_gives_a_clear_error(monkeypatch):
+    """Without a GPU (this machine) the backend is left out of available_backends()
+    and building a Session says why and how to use the simulator."""
+    from graphdl.backends.numba_cuda import device  # noqa: PLC0415
+    monkeypatch.setattr(device, "why_unavailable",
+                        lambda: f"no CUDA device was found; {device.SIMULATOR_HINT}")
+    import graphdl as gd  # noqa: PLC0415
+    assert "cuda" not in available_backends()
+    with pytest.raises(device.CudaUnavailableError,
+                       match="no CUDA device was found.*NUMBA_ENABLE_CUDASIM=1"):
+        gd.Session(backend="cuda")
+    with pytest.raises(device.CudaUnavailableError):
+        gd.Session(backend="numba_cuda")
