@@ -139,9 +139,9 @@ def _constant(rt, i, value):
     key = ("const", i)
     if key not in rt.arena:
         from numba import cuda  # noqa: PLC0415
-        arr = np.asarray(value, order="C")
+        arr = np.asarray(getattr(value, "array", value), order="C")  # a FrozenArray
         rt.arena[key] = cuda.to_device(arr.reshape(-1) if arr.size else np.zeros(1, arr.dtype))
-    return Buf(rt.arena[key], np.shape(value))
+    return Buf(rt.arena[key], np.shape(getattr(value, "array", value)))
 
 
 def _groups(lp):

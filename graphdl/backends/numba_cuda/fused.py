@@ -87,12 +87,13 @@ class GroupSource:
     def _expr(self, j, lop, names):
         scalar = lop.op.scalar
         attrs = {k: v for k, v in lop.attrs.items() if not k.startswith("_")}
-        if callable(scalar):
-            fn = f"f{j}_{self.name}"
+        if callable(scalar):  # one device function per scalar function per module
+            fn = f"d_{scalar.__module__}_{scalar.__qualname__}".replace(".", "_")
             self.imports.append(f"from {scalar.__module__} import {scalar.__qualname__} "
-                                f"as _{fn}\n{fn} = cuda.jit(device=True)(_{fn})")
+                                f"as _{fn}\n{fn} = cuda.jit(device=True, inline='always')(_{fn})")
             params = list(inspect.signature(scalar).parameters)[len(names):]
-            extra = [_literal(attrs[p]) for p in params if p in attrs]
+            extra = [_literal(attrs[p]) for p in params if p in attrs]  # positional:
+            # the simulator's device functions take no keyword arguments
             return f"{fn}({', '.join(names + extra)})"
         fields = {k: _literal(v) for k, v in attrs.items()}
         fields["dtype"] = ""  # cast's template: the result cast does the conversion
@@ -114,7 +115,7 @@ def _literal(value):
 def module_source(groups, host_source):
     """One module: the header, the device functions, each group's kernel, the host."""
     parts = [_HEADER]
-    imports = [line for g in groups for line in g.imports]
+    imports = list(dict.fromkeys(line for g in groups for line in g.imports))
     if imports:
         parts.append("\n" + "\n".join(imports) + "\n")
     parts += [g.text for g in groups]

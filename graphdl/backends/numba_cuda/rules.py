@@ -124,7 +124,8 @@ def _labels_like(lop, slot):
 
 @rule("constant")
 def _constant(lop, slot):
-    value = np.asarray(lop.attrs["value"], order="C")
+    value = lop.attrs["value"]
+    value = np.asarray(getattr(value, "array", value), order="C")  # a FrozenArray
     uploaded = {}
 
     def launch(rt):
