@@ -53,30 +53,41 @@ class CudaBackend(Backend):
         return store
 
 
+_PENDING = object()  # uploaded from a value the Session had not committed yet
+
+
 class DeviceStore:
     """Device-resident variable values of one session.
 
     ``entries[var] = (Buf, host)``: ``host`` is the object in ``ctx.values`` the
-    device copy was made from. If the session's host value is replaced (a
-    checkpoint restore, a first initialization), the identity differs and the
-    device copy is refreshed; device updates do not touch ``ctx.values`` (copying
-    every step back would defeat residency): :meth:`sync_to_host` does, on demand.
+    device copy stands for. If the session's stored value is replaced (a
+    checkpoint restore writes it), the identity differs and the device copy is
+    refreshed. Device updates are not staged through ``ctx.write_variable``
+    (copying every step back would defeat residency); they are committed here, at
+    the end of a run that succeeded, which the Session treats the same way.
+    :meth:`sync_to_host` copies the device values into ``ctx.values`` on demand.
     """
 
     def __init__(self):
         self.entries = {}
 
     def read(self, ctx, var):
-        host = ctx.values.get(var)
-        if host is None:
-            host = ctx.read_variable(var)
+        stored = ctx.values.get(var)
         entry = self.entries.get(var)
-        if entry is None or entry[1] is not host:
-            from numba import cuda  # noqa: PLC0415
-            arr = np.asarray(host, dtype=var.dtype, order="C")
-            data = cuda.to_device(arr.reshape(-1) if arr.size else np.zeros(1, arr.dtype))
-            entry = self.entries[var] = (Buf(data, arr.shape), host)
-        return entry[0]
+        if entry is not None:
+            buf, marker = entry
+            if marker is _PENDING:  # the Session has committed (or dropped) that value
+                self.entries[var] = (buf, stored)
+                return buf
+            if marker is stored:
+                return buf
+        host = ctx.read_variable(var)  # the stored value, or a first initialization
+        from numba import cuda  # noqa: PLC0415
+        arr = np.asarray(host, dtype=var.dtype, order="C")
+        data = cuda.to_device(arr.reshape(-1) if arr.size else np.zeros(1, arr.dtype))
+        buf = Buf(data, arr.shape)
+        self.entries[var] = (buf, host if host is stored else _PENDING)
+        return buf
 
     def commit(self, ctx, var, buf, rt):
         """Make ``buf`` the value of ``var``: hand its arena array over (the old one
@@ -87,7 +98,7 @@ class DeviceStore:
             data = cuda.device_array(buf.data.size, buf.dtype)
             data.copy_to_device(buf.data)
         old = self.entries.get(var)
-        self.entries[var] = (Buf(data, buf.shape), ctx.values.get(var))
+        self.entries[var] = (Buf(data, buf.shape), old[1] if old is not None else _PENDING)
         if old is not None and old[0].data.size == data.size and buf.slot is not None:
             rt.give(buf.slot, old[0].data)
 
@@ -144,12 +155,31 @@ def _constant(rt, i, value):
     return Buf(rt.arena[key], np.shape(getattr(value, "array", value)))
 
 
-def _groups(lp):
-    """Fusion groups in program order: lp.kernels when the fusion pass ran, else each
-    LOp alone. A group is a list of LOps."""
+def _steps(lp):
+    """What to launch, in order: ``("fused", lops)`` for elementwise ops rendered as
+    one generated kernel, ``("op", lop)`` for an op with a library rule.
+
+    Kernels of the fusion pass (``lp.kernels``) map to steps: ``elementwise`` -> one
+    fused kernel; ``reduction`` -> its producers fused, then the reduction;
+    ``matmul`` -> the matmul, then its epilogue fused; ``op`` -> the op's rule.
+    (Fusing producers into the reduction kernel itself and the epilogue into the
+    matmul tile loop would save one buffer round trip each: not done yet.)"""
     if lp.kernels is None:
-        return [[lop] for lop in lp.ops]
-    return [list(getattr(k, "ops", k)) for k in lp.kernels]
+        kernels = [[lop] for lop in lp.ops]
+    else:
+        kernels = [k.ops for k in lp.kernels]
+    for ops in kernels:
+        run = []
+        for lop in ops:
+            if lop.op.scalar is not None and lop.op not in RULES:
+                run.append(lop)
+                continue
+            if run:
+                yield "fused", run
+                run = []
+            yield "op", lop
+        if run:
+            yield "fused", run
 
 
 def build_plan(lp):
@@ -160,26 +190,26 @@ def build_plan(lp):
     live = set(lp.live_values())
     consumers = lp.consumers()
     launchers, groups, lines = [], [], []
-    for g_index, group in enumerate(_groups(lp)):
-        if all(lop.op.scalar is not None and lop.op not in RULES for lop in group):
-            # group outputs: values used outside the group or live at the end
-            outputs = [o for lop in group for o in lop.outputs
-                       if o in live or any(c not in group for c, _ in consumers.get(o, []))]
-            src = fused.GroupSource(f"k{g_index}", group, outputs)
+    for index, (kind, what) in enumerate(_steps(lp)):
+        if kind == "fused":
+            inside = set(what)
+            # outputs: values read outside the group, fetched or committed
+            outputs = [o for lop in what for o in lop.outputs
+                       if o in live or any(c not in inside for c, _ in consumers.get(o, []))]
+            src = fused.GroupSource(f"k{index}", what, outputs)
             groups.append(src)
-            launchers.append(_fused_launcher(src, g_index))
-            ins, outs = src.inputs, outputs
+            launchers.append(_fused_launcher(src, index))
+            ins, outs, group = src.inputs, outputs, what
         else:
-            (lop,) = group  # library ops are never fused with others
-            rule = RULES.get(lop.op)
-            launchers.append(rule(lop, g_index) if rule else unsupported(lop))
-            ins, outs = lop.inputs, lop.outputs
+            rule = RULES.get(what.op)
+            launchers.append(rule(what, index) if rule else unsupported(what))
+            ins, outs, group = what.inputs, what.outputs, [what]
         for o in outs:
             names[o] = f"v{len(names)}"
         target = ", ".join(names[o] for o in outs) + ("," if len(outs) == 1 else "")
         args = "".join(f", {names[v]}" for v in ins)
-        what = " + ".join(lop.op.name for lop in group)
-        lines.append(f"    {target} = L[{len(launchers) - 1}](rt{args})  # {what}")
+        ops = " + ".join(lop.op.name for lop in group)
+        lines.append(f"    {target} = L[{len(launchers) - 1}](rt{args})  # {ops}")
     fetch = "".join(f"{'None' if v is None else names[v]}, " for v in lp.fetches)
     upd = "".join(f"{names[v]}, " for _, v in lp.updates)
     params = "".join(f", {names[v]}" for v in lp.params)

@@ -119,25 +119,30 @@ def matmul_views(rt, slot, c, a, a_view, b, b_view, n, m, k, bshape, dtype):
 @rule("matmul")
 def _matmul(lop, slot):
     dtype = np.dtype(lop.outputs[0].dtype)
+    ta, tb = lop.attrs.get("transpose_a", False), lop.attrs.get("transpose_b", False)
 
     def launch(rt, a, b):
-        if a.shape[-1] != b.shape[-2]:
-            fail(lop, [a, b], f"inner dimensions differ ({a.shape[-1]} vs {b.shape[-2]})")
+        a_shape = a.shape[:-2] + a.shape[-2:][::-1] if ta else a.shape
+        b_shape = b.shape[:-2] + b.shape[-2:][::-1] if tb else b.shape
+        if a_shape[-1] != b_shape[-2]:
+            fail(lop, [a, b], f"inner dimensions differ ({a_shape[-1]} vs {b_shape[-2]})")
         try:
             bshape = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
         except ValueError:
             fail(lop, [a, b], "batch dimensions cannot be broadcast")
         a = cast_buf(rt, (slot, "a"), a, dtype)
         b = cast_buf(rt, (slot, "b"), b, dtype)
-        n, k, m = a.shape[-2], a.shape[-1], b.shape[-1]
+        n, k, m = a_shape[-2], a_shape[-1], b_shape[-1]
         out = rt.alloc((slot, 0), bshape + (n, m), dtype)
-        if MATMUL_ENGINE == "cublas" and _cublas_matmul(out, a, b):
+        if MATMUL_ENGINE == "cublas" and not (ta or tb) and _cublas_matmul(out, a, b):
             return (out,)
         sa, sb = contiguous_strides(a.shape), contiguous_strides(b.shape)
         a_bs = _batch_strides(a.shape[:-2], sa[:-2], bshape)
         b_bs = _batch_strides(b.shape[:-2], sb[:-2], bshape)
-        matmul_views(rt, slot, out, a, (a_bs, sa[-2], sa[-1]), b, (b_bs, sb[-2], sb[-1]),
-                     n, m, k, bshape, dtype)
+        a_rc = (sa[-1], sa[-2]) if ta else (sa[-2], sa[-1])  # a transpose is a stride swap
+        b_rc = (sb[-1], sb[-2]) if tb else (sb[-2], sb[-1])
+        matmul_views(rt, slot, out, a, (a_bs, *a_rc), b, (b_bs, *b_rc), n, m, k, bshape,
+                     dtype)
         return (out,)
     return launch
 
