@@ -28,10 +28,11 @@ EPSILON = 1e-7
 
 
 def _pair(y_true, y_pred):
+    """Tensors for the labels and predictions; labels that are values (not class
+    indices) take the predictions' float dtype, so int 0/1 labels work too."""
     y_pred = as_tensor(y_pred)
     y_true = as_tensor(y_true, like=y_pred)
-    if _dt.is_float(y_pred.dtype) and y_true.dtype != y_pred.dtype and \
-            not _dt.is_int(y_true.dtype):
+    if _dt.is_float(y_pred.dtype) and y_true.dtype != y_pred.dtype:
         y_true = cast(y_true, y_pred.dtype)
     return y_true, y_pred
 

@@ -176,3 +176,29 @@ def test_accuracy_reads_labels_like_keras():
     assert _run(gd.metrics.accuracy(np.eye(2)[[1, 0, 0]], scores)) == pytest.approx(2 / 3)
     assert _run(gd.metrics.accuracy(np.array([[1.0], [0.0]]), np.array([[0.7], [0.6]]))) \
         == pytest.approx(0.5)
+
+
+def test_binary_classifier_with_integer_labels():
+    X, y = blobs(80)
+    y = (y == 0).astype("int64")[:, None]  # (N, 1) ints 0/1
+    model = L.Sequential([L.Dense(8, activation="tanh"), L.Dense(1, activation="sigmoid")])
+    model.compile(gd.optim.Adam(0.05), "binary_crossentropy", ["accuracy"])
+    model.fit(X, y, epochs=10, verbose=0)
+    loss, acc = model.evaluate(X, y)
+    assert model.loss.dtype == np.float32 and acc > 0.95
+
+
+def test_initializers_chosen_per_layer():
+    x = gd.placeholder((None, 400))
+    he = L.Dense(300, kernel_initializer="he_normal")
+    glorot = L.Dense(300)
+    he(x), glorot(x)
+    W_he, W_gl = gd.Session(seed=0).run([he.W, glorot.W])
+    assert np.std(W_he) == pytest.approx(np.sqrt(2 / 400), rel=0.03)
+    limit = np.sqrt(6 / 700)
+    assert np.abs(W_gl).max() <= limit and np.std(W_gl) == pytest.approx(limit / np.sqrt(3),
+                                                                         rel=0.03)
+    rnn = L.SimpleRNN(5)
+    rnn(gd.placeholder((None, 3, 2)))
+    U = gd.Session(seed=0).run(rnn.U)
+    np.testing.assert_allclose(U @ U.T, np.eye(5), atol=1e-5)  # orthogonal recurrent weights
