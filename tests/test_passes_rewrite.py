@@ -154,3 +154,19 @@ def test_stabilize_log_softmax_log_sigmoid_and_log_one_minus_sigmoid():
     fetched, _ = evaluate(after, args)
     assert all(np.all(np.isfinite(f)) for f in fetched)
     np.testing.assert_allclose(fetched[0], [400.0, 294.0], rtol=1e-5)  # max - picked
+
+
+def test_stabilize_rewrites_the_gradient_of_log_softmax():
+    x = _x((2, 3))
+    labels = gd.placeholder((2, 3), name="labels")
+    loss = -gd.sum(labels * gd.log(gd.softmax(x)))
+    (gx,) = gd.gradients(loss, [x])
+    onehot = np.eye(3, dtype="float32")[[0, 2]]
+    feeds = {x: RNG.standard_normal((2, 3)), labels: onehot}
+    before, after = check([gx], feeds, [stabilize.run, prune.run], rtol=1e-5)
+    assert "div" in op_names(before) and "div" not in op_names(after)
+    # logits far apart: softmax underflows to 0 where the label is; still finite
+    big = {x: np.array([[0.0, 200, 0], [300, 0, 0]], "float32"), labels: onehot}
+    args = [np.asarray(big[p.ref], p.dtype) for p in after.params]
+    (grad,), _ = evaluate(after, args)
+    np.testing.assert_allclose(grad, [[-1, 1, 0], [1, 0, -1]], atol=1e-6)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from graphdl.ops.base import REGISTRY
-from graphdl.ops.scalars import scalar_kwargs
+from graphdl.ops.scalars import scalar_attr_args, scalar_kwargs
 
 ORDINARY = [-2.5, -1.0, -0.3, 0.5, 1.0, 2.0, 3.7]
 SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 1e30, -1e30,
@@ -90,6 +90,14 @@ def _python(op, arrays, attrs, out_dtype):
     with np.errstate(all="ignore"):
         results = [op.scalar(*args, **kw) for args in zip(*arrays)]
         return np.array(results).astype(out_dtype)
+
+
+def test_attrs_by_position_are_the_same_call():
+    for op in _elementwise_ops():
+        attrs = ATTRS.get(op.name, {})
+        args = (0.7,) * _arity(op)
+        assert op.scalar(*args, *scalar_attr_args(op.scalar, attrs)) == \
+            op.scalar(*args, **scalar_kwargs(op.scalar, attrs)), op
 
 
 def test_every_elementwise_op_has_a_scalar_function_covered_here():

@@ -4,7 +4,9 @@ The contract (shared by every backend; ``OpDef.scalar`` points here):
 
 * a plain Python function taking the op's scalar inputs positionally; the node's
   attrs that the function names as parameters are passed as keyword arguments
-  (Python numbers; :func:`scalar_kwargs` picks them), e.g. ``_leaky_relu(x, alpha)``;
+  (Python numbers; :func:`scalar_kwargs` picks them), e.g. ``leaky_relu(x, alpha)``;
+  attr parameters come after the inputs, so passing them positionally in parameter
+  order (:func:`scalar_attr_args`) is the same call;
 * the body uses only arithmetic, comparisons, conditional expressions/``if``,
   ``abs`` and ``math.*`` — no NumPy, no globals other than ``math`` — so the SAME
   function runs as plain Python, under ``numba.njit`` and under
@@ -33,6 +35,13 @@ def scalar_kwargs(fn, attrs):
     """The attrs that scalar function ``fn`` takes, as keyword arguments."""
     params = inspect.signature(fn).parameters
     return {k: v for k, v in attrs.items() if k in params}
+
+
+def scalar_attr_args(fn, attrs):
+    """The same attrs as a tuple in ``fn``'s parameter order, for targets that take no
+    keyword arguments (the CUDA simulator): ``fn(*inputs, *scalar_attr_args(fn, attrs))``.
+    The attr parameters always follow the scalar inputs."""
+    return tuple(attrs[p] for p in inspect.signature(fn).parameters if p in attrs)
 
 
 # -- unary ---------------------------------------------------------------------

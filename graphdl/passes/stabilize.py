@@ -4,20 +4,24 @@
   underflows). This also turns a hand-written cross-entropy ``-sum(labels *
   log(softmax(logits)))`` into the cross-entropy from logits that
   ``gd.softmax_cross_entropy`` builds;
-* ``log(sigmoid(x))`` -> ``-softplus(-x)``; ``log(1 - sigmoid(x))`` -> ``-softplus(x)``.
+* ``log(sigmoid(x))`` -> ``-softplus(-x)``; ``log(1 - sigmoid(x))`` -> ``-softplus(x)``;
+* the gradient of ``log(softmax(x))`` as the rules build it, ``y * (g/y - sum(g/y * y))``
+  with ``y = softmax(x)``, -> ``g - y * sum(g)``: no division by a probability that
+  underflowed to 0 (the cross-entropy gradient ``softmax - labels`` stays finite).
 
 Values equal the originals wherever those are finite, and stay finite where the
 originals would give -inf or nan. The softmax/sigmoid ops remain while something else
 (a gradient rule) still reads them; the prune pass drops them otherwise.
 """
 
-from ..ops.elementwise import log, negative, sigmoid, softplus, subtract
+from ..ops.elementwise import divide, log, multiply, negative, sigmoid, softplus, subtract
 from ..ops.nn import LOG_SOFTMAX, SOFTMAX
+from ..ops.reduction import SUM
 from .ir import make_op
 from .simplify import _all, _final
 
-LOG, NEG, SIGMOID, SOFTPLUS, SUB = (f.op for f in (log, negative, sigmoid, softplus,
-                                                    subtract))
+LOG, NEG, SIGMOID, SOFTPLUS, SUB, MUL, DIV = (
+    f.op for f in (log, negative, sigmoid, softplus, subtract, multiply, divide))
 
 
 def run(lp):
@@ -27,7 +31,12 @@ def run(lp):
     for lop in lp.ops:
         if mapping:
             lop.inputs = tuple(_final(mapping, v) for v in lop.inputs)
-        new_ops = _rewrite(lop) if lop.op is LOG else None
+        if lop.op is LOG:
+            new_ops = _rewrite(lop)
+        elif lop.op is MUL:
+            new_ops = _softmax_log_gradient(lop)
+        else:
+            new_ops = None
         if new_ops is None:
             ops.append(lop)
             continue
@@ -58,4 +67,36 @@ def _rewrite(lop):
                 and (p.outputs[0].shape, p.outputs[0].dtype) == (s.shape, s.dtype):
             sp = make_op(SOFTPLUS, [q.inputs[0]], {}, origin)
             return [sp, make_op(NEG, [sp.outputs[0]], {}, origin)]
+    return None
+
+
+def _made_by(v, op):
+    p = v.producer
+    return p if p is not None and p.op is op else None
+
+
+def _softmax_log_gradient(lop):
+    """``y * (d - sum(d * y, axis, keepdims))`` with ``d = g / y``, ``y = softmax(x)``
+    -> ``g - y * sum(g, axis, keepdims)``; None when ``lop`` is not that."""
+    for y, t in (lop.inputs, lop.inputs[::-1]):
+        soft, sub = _made_by(y, SOFTMAX), _made_by(t, SUB)
+        if soft is None or sub is None:
+            continue
+        d, s = sub.inputs
+        div, total = _made_by(d, DIV), _made_by(s, SUM)
+        if div is None or total is None or div.inputs[1] is not y:
+            continue
+        g = div.inputs[0]
+        m = _made_by(total.inputs[0], MUL)
+        axis = soft.attrs["axis"]
+        if m is None or set(m.inputs) != {d, y} or tuple(total.attrs["axes"]) != (axis,) \
+                or not total.attrs["keepdims"]:
+            continue
+        if not (g.shape == y.shape == lop.outputs[0].shape and g.dtype == y.dtype
+                == lop.outputs[0].dtype):
+            continue
+        origin = lop.origin
+        sg = make_op(SUM, [g], {"axes": (axis,), "keepdims": True}, origin)
+        ys = make_op(MUL, [y, sg.outputs[0]], {}, origin)
+        return [sg, ys, make_op(SUB, [g, ys.outputs[0]], {}, origin)]
     return None
