@@ -1,7 +1,7 @@
 """The Keras MLP of seed 002 (§4.4) on the 8×8 digits.
 
-    model = Sequential([Flatten(), Dense(128, activation="relu"), Dropout(0.2),
-                        Dense(10, activation="softmax")])
+    model = Sequential([Flatten(input_shape=(8, 8)), Dense(128, activation="relu"),
+                        Dropout(0.2), Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     model.fit(x_train, y_train, epochs=...);  model.evaluate(x_test, y_test)
@@ -24,7 +24,7 @@ L = gd.nn
 
 def build_model():
     return L.Sequential([
-        L.Flatten(),
+        L.Flatten(input_shape=(8, 8)),
         L.Dense(128, activation="relu"),
         L.Dropout(0.2),
         L.Dense(10, activation="softmax"),

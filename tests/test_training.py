@@ -202,3 +202,13 @@ def test_initializers_chosen_per_layer():
     rnn(gd.placeholder((None, 3, 2)))
     U = gd.Session(seed=0).run(rnn.U)
     np.testing.assert_allclose(U @ U.T, np.eye(5), atol=1e-5)  # orthogonal recurrent weights
+
+
+def test_input_shape_on_the_first_layer_builds_the_model_and_summary(capsys):
+    model = L.Sequential([L.Flatten(input_shape=(4, 2)), L.Dense(3, activation="relu"),
+                          L.Dense(2)])
+    assert model.input.shape == (None, 4, 2) and model.output.shape == (None, 2)
+    model.summary()
+    out = capsys.readouterr().out
+    assert "flatten (Flatten)" in out and "(?, 8)" in out and "dense_1 (Dense)" in out
+    assert "total params: 35" in out  # 8*3 + 3 + 3*2 + 2

@@ -58,8 +58,11 @@ class Layer:
     behave differently while training (Dropout) look at it.
     """
 
-    def __init__(self, name=None):
+    def __init__(self, name=None, input_shape=None):
         self.name = name or _snake(type(self).__name__)
+        #: Keras' ``input_shape`` (without the batch axis): on a model's first layer it
+        #: builds the model right away, as ``Flatten(input_shape=(28, 28))`` in seed 002
+        self.input_shape = None if input_shape is None else tuple(input_shape)
         self.variables = []
         #: regularization terms (scalar tensors) the model adds to its loss
         self.losses = []
@@ -119,8 +122,9 @@ class Dense(Layer):
     """
 
     def __init__(self, units, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", kernel_regularizer=None, name=None):
-        super().__init__(name)
+                 kernel_initializer="glorot_uniform", kernel_regularizer=None, name=None,
+                 input_shape=None):
+        super().__init__(name, input_shape)
         self.units = _check_int(units, "Dense: units")
         self.activation = get_activation(activation)
         self.use_bias = use_bias
@@ -159,8 +163,8 @@ class Conv2D(Layer):
 
     def __init__(self, filters, kernel_size, stride=1, padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", kernel_regularizer=None,
-                 data_format="NCHW", name=None):
-        super().__init__(name)
+                 data_format="NCHW", name=None, input_shape=None):
+        super().__init__(name, input_shape)
         self.filters = _check_int(filters, "Conv2D: filters")
         k = kernel_size
         self.kernel_size = (k, k) if isinstance(k, int) else tuple(k)
@@ -196,8 +200,8 @@ class _Pool(Layer):
     pool = None
 
     def __init__(self, pool_size=2, stride=None, padding="valid", data_format="NCHW",
-                 name=None):
-        super().__init__(name)
+                 name=None, input_shape=None):
+        super().__init__(name, input_shape)
         self.pool_size, self.stride, self.padding = pool_size, stride, padding
         self.data_format = _layout(data_format)
 
@@ -232,8 +236,8 @@ class Dropout(Layer):
     fit (dropping) and evaluate/predict (not dropping).
     """
 
-    def __init__(self, rate, name=None):
-        super().__init__(name)
+    def __init__(self, rate, name=None, input_shape=None):
+        super().__init__(name, input_shape)
         self.rate = float(rate)
 
     def call(self, x, training):
@@ -245,8 +249,8 @@ class Dropout(Layer):
 class Activation(Layer):
     """Applies an activation function ("relu", "softmax", ...)."""
 
-    def __init__(self, fn, name=None):
-        super().__init__(name)
+    def __init__(self, fn, name=None, input_shape=None):
+        super().__init__(name, input_shape)
         self.fn = get_activation(fn)
 
     def call(self, x, training):

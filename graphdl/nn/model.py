@@ -53,8 +53,9 @@ def default_backend():
 class Sequential:
     """A stack of layers, each applied to the previous one's output.
 
-    ``input_shape`` (without the batch axis) builds the graph right away;
-    otherwise it is built from the first data the model sees. ``seed`` seeds the
+    ``input_shape`` (without the batch axis; or the first layer's ``input_shape``)
+    builds the graph right away; otherwise it is built from the first data the
+    model sees. ``seed`` seeds the
     initial weights, dropout and the shuffling in ``fit``.
     """
 
@@ -69,6 +70,8 @@ class Sequential:
         self.stop_training = False
         self._compiled = None  # (optimizer, loss fn, metric fns, backend)
         self._train = None  # the label placeholder, loss, metrics and train op
+        if input_shape is None and self.layers:
+            input_shape = self.layers[0].input_shape
         if input_shape is not None:
             self.build(input_shape)
 

@@ -29,8 +29,8 @@ class _Recurrent(Layer):
     gates = 1  # how many units-wide blocks the input projection has
 
     def __init__(self, units, return_sequences=False, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", name=None):
-        super().__init__(name)
+                 recurrent_initializer="orthogonal", name=None, input_shape=None):
+        super().__init__(name, input_shape)
         self.units = _check_int(units, f"{type(self).__name__}: units")
         self.return_sequences = return_sequences
         self.kernel_initializer = kernel_initializer
