@@ -83,6 +83,25 @@ class LOp:
         return f"<LOp {self.op.name}{where}>"
 
 
+def final(mapping, v):
+    """Follow replacements ``mapping`` (Value -> Value) from ``v`` to the last one."""
+    while v in mapping:
+        v = mapping[v]
+    return v
+
+
+def constant_array(v):
+    """The array of a Value produced by a ``constant`` op, else None."""
+    p = v.producer
+    return p.attrs["value"].array if p is not None and p.op.source == "constant" else None
+
+
+def all_equal(v, value):
+    """Whether ``v`` is a non-empty constant whose elements all equal ``value``."""
+    c = constant_array(v)
+    return c is not None and c.size > 0 and bool((c == value).all())
+
+
 def make_op(op, inputs, attrs, origin=None):
     """A new LOp applying ``op`` to Values, its output types from ``op.infer``."""
     return LOp(op, inputs, attrs, op.infer(*inputs, **attrs), origin)
@@ -154,8 +173,10 @@ class LoweredProgram:
     ``fetches``: one Value per fetch of the Program (None for op fetches such as
     groups). ``updates``: ``(Variable, Value)`` pairs, the new value of each
     assigned variable, in graph order of the last assignment. An update Value may be
-    a parameter itself (``assign(v, feed)``, ``assign(v, w)``): a backend must copy it
-    before committing, so variables never alias feeds or each other.
+    a parameter itself (``assign(v, feed)``, ``assign(v, w)``) or, after folding, a
+    constant op's output (``assign(v, 3.0)``): a backend must copy it before committing,
+    so variables never alias feeds, constants or each other. Likewise a fetch may be a
+    parameter or a constant (``x * 1`` simplifies to ``x``).
     ``kernels``: the :class:`Kernel` list once the fusion pass ran (else None): every
     op in exactly one kernel, kernels in execution order, ``ops`` reordered to match.
     ``buffers``: the buffer plan once it ran (else None), see :mod:`.buffers`.

@@ -25,8 +25,7 @@ from ..ops.elementwise import CAST, add, divide, multiply, negative, power, subt
 from ..ops.linalg import MATMUL, TRANSPOSE
 from ..ops.reduction import SUM
 from ..ops.shape import RESHAPE
-from ..ops.sources import CONSTANT
-from .ir import make_op
+from .ir import all_equal, constant_array, final, make_op
 
 ADD, SUB, MUL, DIV, POW, NEG = (f.op for f in (add, subtract, multiply, divide, power,
                                                 negative))
@@ -37,7 +36,7 @@ def run(lp):
     mapping, ops = {}, []
     for lop in lp.ops:
         if mapping:
-            lop.inputs = tuple(_final(mapping, v) for v in lop.inputs)
+            lop.inputs = tuple(final(mapping, v) for v in lop.inputs)
         replacement = _rewrite(lop)
         if replacement is None:
             ops.append(lop)
@@ -56,32 +55,12 @@ def run(lp):
     return lp
 
 
-def _final(mapping, v):
-    while v in mapping:
-        v = mapping[v]
-    return v
-
-
-def _const(v):
-    """The array of a Value produced by a constant op, else None."""
-    p = v.producer
-    return p.attrs["value"].array if p is not None and p.op is CONSTANT else None
-
-
-def _all(v, pred):
-    c = _const(v)
-    return c is not None and c.size > 0 and bool(np.all(pred(c)))
-
-
-def _ones(v):
-    return _all(v, lambda c: c == 1)
-
-
 def _zeros(v, negative_zero):
     """All zero; for floats also the right sign (x + (-0.0) and x - (+0.0) are exact)."""
-    if v.dtype.kind != "f":
-        return _all(v, lambda c: c == 0)
-    return _all(v, lambda c: (c == 0) & (np.signbit(c) == negative_zero))
+    c = constant_array(v)
+    if c is None or c.size == 0 or not (c == 0).all():
+        return False
+    return v.dtype.kind != "f" or bool((np.signbit(c) == negative_zero).all())
 
 
 def _keeps(lop, x):
@@ -100,10 +79,10 @@ def _rewrite(lop):
     if op is MUL:
         a, b = ins
         for x, c in ((a, b), (b, a)):
-            if _ones(c) and _keeps(lop, x):
+            if all_equal(c, 1) and _keeps(lop, x):
                 return x
     elif op in (DIV, POW):
-        if _ones(ins[1]) and _keeps(lop, ins[0]):
+        if all_equal(ins[1], 1) and _keeps(lop, ins[0]):
             return ins[0]
     elif op is ADD:
         a, b = ins

@@ -17,8 +17,7 @@ originals would give -inf or nan. The softmax/sigmoid ops remain while something
 from ..ops.elementwise import divide, log, multiply, negative, sigmoid, softplus, subtract
 from ..ops.nn import LOG_SOFTMAX, SOFTMAX
 from ..ops.reduction import SUM
-from .ir import make_op
-from .simplify import _all, _final
+from .ir import all_equal, final, make_op
 
 LOG, NEG, SIGMOID, SOFTPLUS, SUB, MUL, DIV = (
     f.op for f in (log, negative, sigmoid, softplus, subtract, multiply, divide))
@@ -30,7 +29,7 @@ def run(lp):
     ops = []
     for lop in lp.ops:
         if mapping:
-            lop.inputs = tuple(_final(mapping, v) for v in lop.inputs)
+            lop.inputs = tuple(final(mapping, v) for v in lop.inputs)
         if lop.op is LOG:
             new_ops = _rewrite(lop)
         elif lop.op is MUL:
@@ -63,7 +62,7 @@ def _rewrite(lop):
     if p.op is SUB:  # log(1 - sigmoid(x)) = -softplus(x)
         one, s = p.inputs
         q = s.producer
-        if q is not None and q.op is SIGMOID and _all(one, lambda c: c == 1) \
+        if q is not None and q.op is SIGMOID and all_equal(one, 1) \
                 and (p.outputs[0].shape, p.outputs[0].dtype) == (s.shape, s.dtype):
             sp = make_op(SOFTPLUS, [q.inputs[0]], {}, origin)
             return [sp, make_op(NEG, [sp.outputs[0]], {}, origin)]
