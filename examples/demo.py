@@ -54,7 +54,7 @@ def seed004_graph(backend):
           "(zero weights: both classes 0.5)")
     assert np.allclose(out, 0.5)
     print("seed 004, the path of b1 (scalar softmax regression):")
-    seed004_path_of_b1.main(OUT)
+    seed004_path_of_b1.main(OUT, backend)
 
 
 def train_cnn(backend, epochs, limit=None):

@@ -7,10 +7,9 @@ This example builds that scalar graph, checks the derivative graphdl computes
 against the slides' formula (−0.19 for the first example), and draws the path
 in the forward graph and in the gradient graph.
 
-    python examples/seed004_path_of_b1.py [OUT_DIR]
+    python examples/seed004_path_of_b1.py [OUT_DIR] [--backend NAME]
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -41,10 +40,10 @@ def build_scalar_graph():
     return graph, dict(x1=x1, x2=x2, y1=y1, y2=y2, b1=b1, yhat1=yhat1, L=L, dL_db1=dL_db1)
 
 
-def main(out_dir=None):
+def main(out_dir=None, backend="numpy"):
     graph, t = build_scalar_graph()
     feed = {t["x1"]: X1[0], t["x2"]: X1[1], t["y1"]: Y1[0], t["y2"]: Y1[1]}
-    yhat1, grad = gd.Session(graph).run([t["yhat1"], t["dL_db1"]], feed)
+    yhat1, grad = gd.Session(graph, backend=backend).run([t["yhat1"], t["dL_db1"]], feed)
     print(f"ŷ1 = {yhat1:.4f}; ∂L/∂b1 = {grad:.4f} = ŷ1 − y1 = {yhat1 - Y1[0]:.4f} "
           "(slides: −0.19)")
     assert np.isclose(grad, yhat1 - Y1[0], rtol=1e-6) and round(float(grad), 2) == -0.19
@@ -59,4 +58,9 @@ def main(out_dir=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("out_dir", nargs="?", default=None, help="folder for the pictures")
+    parser.add_argument("--backend", default="numpy", help="Session backend")
+    options = parser.parse_args()
+    main(options.out_dir, options.backend)

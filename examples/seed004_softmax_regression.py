@@ -7,9 +7,15 @@ legible (the forward picture shows z = (0.96, −0.5) for the first example), so
 W here is a reconstruction consistent with every number the slides print.
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
 import graphdl as gd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import parse_args, write_graphs  # noqa: E402
 
 X = np.array([[0.2, 0.7], [0.8, 0.1], [0.3, 0.5]], dtype="float32")  # x1, x2, x3
 Y = np.array([[1, 0], [0, 1], [1, 0]], dtype="float32")  # y1, y2, y3 (one-hot)
@@ -35,18 +41,22 @@ def build_graph():
     return graph, dict(x=x, y=y, W=W, b=b, z=z, J=J, dL_dz=dL_dz, dJ_db=dJ_db, step=step)
 
 
-def one_step():
-    """Return (z of x1, per-example ∂L/∂b1, new b) after one gradient step."""
+def one_step(backend="numpy", out=None):
+    """Return (z of x1, per-example ∂L/∂b1, new b) after one gradient step; with
+    ``out``, also write the forward and backward pictures there."""
     graph, t = build_graph()
-    sess = gd.Session(graph)
+    if out is not None:
+        write_graphs(t["J"], graph, out, "seed 004 softmax regression")
+    sess = gd.Session(graph, backend=backend)
     feed = {t["x"]: X, t["y"]: Y}
     z_val, per_b1 = sess.run([t["z"], t["dL_dz"][:, 0]], feed)
     new_b = sess.run(t["step"], feed)
     return z_val[0], per_b1, new_b
 
 
-def main():
-    z1, per_b1, new_b = one_step()
+def main(argv=None):
+    args = parse_args(__doc__, argv)  # --quick changes nothing: one step is quick
+    z1, per_b1, new_b = one_step(args.backend, args.out)
     print(f"z for x1 = {np.round(z1, 2)}  (slides: [0.96, -0.5])")
     print(f"∂L/∂b1 per example = {np.round(per_b1, 2)}  (slides: [-0.19, 0.54, -0.26])")
     print(f"b1 after one step = {new_b[0]:.3f}  (slides: -0.003)")
