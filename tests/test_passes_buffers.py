@@ -60,3 +60,17 @@ def test_no_in_place_update_when_the_old_value_is_fetched_or_read_later():
 def test_no_in_place_update_before_something_that_may_still_fail():
     lp, W, b = _step(failing_after=True)
     assert lp.buffers.in_place == {}
+
+
+def test_unknown_batch_updates_in_place_after_the_last_kernel_that_may_fail():
+    x = gd.placeholder((None, 3), name="x")
+    W1 = gd.Variable(np.ones((3, 4), "float32"), name="W1")
+    W2 = gd.Variable(np.ones((4, 2), "float32"), name="W2")
+    b2 = gd.Variable(np.zeros(2, "float32"), name="b2")
+    loss = gd.sum(gd.tanh(gd.tanh(x @ W1) @ W2 + b2))
+    grads = gd.gradients(loss, [W1, W2, b2])
+    step = gd.group(*[gd.assign_sub(v, 0.1 * g) for v, g in zip([W1, W2, b2], grads)])
+    lp = optimize(program([loss, step], [x]))
+    # W2's gradient contracts the unknown batch before W1's, whose matmul checks its
+    # sizes before writing; after W1's update nothing can fail
+    assert set(lp.buffers.in_place) == {W1, b2}

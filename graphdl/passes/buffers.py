@@ -19,10 +19,13 @@ directly into the array that holds ``v`` when all of these hold:
    matmul kernel writes the raw product to its own slot first, never to the output;
 2. neither the old value nor the new value is fetched or committed to another
    variable (the caller never holds an array that later changes);
-3. the run remains a transaction: ``K`` and every kernel after it cannot fail — they
-   are elementwise, reduction or matmul kernels whose values all have fully known
-   shapes (such kernels raise nothing; ``op`` kernels and run-time sizes may raise).
-   So once the first in-place write happens, the run completes.
+3. the run remains a transaction: no kernel after ``K`` can fail, and ``K`` itself
+   fails, if at all, before its first write. Generated code makes its run-time checks
+   at a kernel's entry, so only disagreeing sizes can make an elementwise, reduction or
+   matmul kernel raise: two inputs with an unknown (``None``) dim on the same axis, or
+   a matmul contracting an unknown dim. ``op`` kernels (but constants) are assumed to
+   raise. So once
+   the first in-place write happens, the run completes.
 
 A backend that does not use the plan's in-place marks commits updates after the run
 (``lp.updates``), which is always correct.
@@ -93,10 +96,29 @@ def _last_uses(lp):
 
 
 def _may_fail(k):
+    """Whether kernel ``k`` can raise at run time. ``op`` kernels: assume so (but a
+    constant). Others
+    raise only when sizes unknown at build time disagree: two different inputs with a
+    ``None`` dim on the same iteration axis, or a matmul whose contracted dims are not
+    both known."""
     if k.kind == "op":
-        return True
-    values = [v for lop in k.ops for v in (*lop.inputs, *lop.outputs)]
-    return any(None in v.shape for v in values)
+        return k.ops[0].op.source != "constant"
+    if k.kind == "matmul":
+        mm = k.ops[0]
+        a, b = mm.inputs
+        ka = a.shape[-2] if mm.attrs.get("transpose_a") else a.shape[-1]
+        kb = b.shape[-1] if mm.attrs.get("transpose_b") else b.shape[-2]
+        if ka is None or kb is None or any(None in v.shape[:-2] for v in (a, b)):
+            return True
+        inputs = [v for v in k.inputs if v not in (a, b)]
+    else:
+        inputs = k.inputs
+    unknown_on = {}  # iteration axis -> the inputs with a None dim there
+    for v in inputs:
+        for dim, axis in zip(v.shape, k.axis_map(v)):
+            if dim is None and axis is not None:
+                unknown_on.setdefault(axis, set()).add(v)
+    return any(len(vs) > 1 for vs in unknown_on.values())
 
 
 def _in_place_updates(lp):
@@ -106,14 +128,14 @@ def _in_place_updates(lp):
     for i, k in enumerate(lp.kernels):
         for v in k.inputs:
             readers.setdefault(v, []).append(i)
-    last_failing = max((i for i, k in enumerate(lp.kernels) if _may_fail(k)), default=-1)
+    failing = [i for i, k in enumerate(lp.kernels) if _may_fail(k)]
     fetched = {v for v in lp.fetches if v is not None}
     committed = [v for _, v in lp.updates]
     old_of = {p.ref: p for p in lp.params if p.kind == "variable"}
     in_place = {}
     for var, new in lp.updates:
         k_index = producer_kernel.get(new)
-        if k_index is None or k_index <= last_failing:
+        if k_index is None or any(i > k_index for i in failing):
             continue  # a parameter (copied when committed), or something after may fail
         if new in fetched or committed.count(new) > 1:
             continue
