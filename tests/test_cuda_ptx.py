@@ -17,6 +17,7 @@ if cuda.config.ENABLE_CUDASIM:  # pragma: no cover - the simulator cannot compil
 import graphdl as gd  # noqa: E402
 from graphdl.backends.numba_cuda import kernels as K  # noqa: E402
 from graphdl.backends.numba_cuda.backend import build_plan  # noqa: E402
+from graphdl.backends.numba_cuda.fused_reduce import ReductionSource  # noqa: E402
 from graphdl.passes import optimize  # noqa: E402
 from graphdl.program import Program  # noqa: E402
 
@@ -53,6 +54,8 @@ LIBRARY = {
     "max_pool_backprop": (K.conv.max_pool_backprop, (f32, f32, f32, GEOM, i64)),
     "avg_pool": (K.conv.avg_pool, (f64, f64, GEOM, i64)),
     "avg_pool_backprop": (K.conv.avg_pool_backprop, (f32, f32, GEOM, i64)),
+    "gather": (K.array.gather, (f32, f32, arr("int64"), tup(4), arr("int64"), i64)),
+    "gather_add": (K.array.gather_add, (f64, f64, arr("int32"), tup(4), arr("int64"), i64)),
     "one_hot": (K.labels.one_hot, (f32, arr("int64"), i64, i64)),
     "label_one_hot": (K.labels.label_one_hot,
                       (f32, arr("int64"), i64, i64, arr("int64"), i64)),
@@ -108,7 +111,7 @@ def test_generated_kernels_compile_to_ptx():
     plan = build_plan(optimize(_programs()))
     launchers = [la for la in plan.launchers if hasattr(la, "group")]
     assert len(launchers) > 10
-    seen = set()
+    seen, reductions = set(), 0
     for la in launchers:
         src = la.group
         body = src.text.split('"""', 2)[2]  # the same ops on the same types compile once
@@ -116,8 +119,19 @@ def test_generated_kernels_compile_to_ptx():
         if (body, dtypes) in seen:
             continue
         seen.add((body, dtypes))
-        rank = max(len(o.shape) for o in src.outputs) or 1
-        sig = [tup(rank), i64] + [arr(o.dtype) for o in src.outputs]
-        for v in src.inputs:
-            sig += [arr(v.dtype), tup(rank)]
+        outs = [arr(o.dtype) for o in src.outputs]
+        if isinstance(src, ReductionSource):  # kept/reduced shapes and strides
+            nd = max(len(v.shape) for v in src.inputs)
+            rk, rr = max(nd - len(src.reduce_axes), 1), max(len(src.reduce_axes), 1)
+            scale = from_dtype(np.dtype(src.outputs[0].dtype))
+            sig = [tup(rk), tup(rr), i64, i64, scale, tup(rk), tup(rr)] + outs
+            for v in src.inputs:
+                sig += [arr(v.dtype), tup(rk), tup(rr)]
+            reductions += 1
+        else:
+            rank = max(len(o.shape) for o in src.outputs) or 1
+            sig = [tup(rank), i64] + outs
+            for v in src.inputs:
+                sig += [arr(v.dtype), tup(rank)]
         ptx(la.kernel, tuple(sig))
+    assert reductions >= 2

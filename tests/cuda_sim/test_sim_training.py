@@ -74,3 +74,25 @@ def test_dropout_masks_follow_the_seed_and_the_rate():
     np.testing.assert_array_equal(a, b)
     assert set(np.unique(a)) <= {0.0, np.float32(1 / 0.75)}
     assert 0.15 < (a == 0).mean() < 0.35
+
+
+def test_gather_index_out_of_range_raises_like_the_reference():
+    table = gd.Variable(np.arange(12, dtype="float32").reshape(4, 3), name="table")
+    ids = gd.placeholder((None,), "int64", name="ids")
+    rows = gd.gather(table, ids)
+    sess = gd.Session(backend="cuda", seed=0)
+    np.testing.assert_array_equal(sess.run(rows, {ids: [3, -1, 0]}),
+                                  np.arange(12).reshape(4, 3)[[3, -1, 0]])
+    with pytest.raises(gd.GraphError, match="gather: index 4 is out of range for axis 0"):
+        sess.run(rows, {ids: [1, 4]})
+
+
+def test_grad_ys_of_the_wrong_run_time_shape_is_a_shape_error():
+    x = gd.placeholder((None, 2), name="x")
+    gy = gd.placeholder((None, 2), name="gy")
+    (gx,) = gd.gradients(gd.tanh(x), [x], grad_ys=[gy])
+    sess = gd.Session(backend="cuda", seed=0)
+    ones = np.ones((3, 2), "float32")
+    np.testing.assert_allclose(sess.run(gx, {x: ones * 0, gy: ones}), ones)
+    with pytest.raises(gd.ShapeError, match="at run time, expected"):
+        sess.run(gx, {x: ones, gy: np.ones((1, 2), "float32")})

@@ -28,6 +28,7 @@ from ...passes import optimize
 from ..base import Backend
 from . import codegen, fused
 from .device import require_device
+from .fused_reduce import MODES, ReductionSource
 from .rules import RULES, unsupported
 from .rules_compute import check_no_error
 from .runtime import Buf, Runtime
@@ -169,9 +170,13 @@ def _steps(lp):
     else:
         kernels = [k.ops for k in lp.kernels]
     for ops in kernels:
+        if len(ops) > 1 and ops[-1].op.name in MODES and \
+                all(lop.op.scalar is not None for lop in ops[:-1]):
+            yield "reduce", ops  # producers fused into the reduction kernel
+            continue
         run = []
         for lop in ops:
-            if lop.op.scalar is not None and lop.op not in RULES:
+            if lop.op.scalar is not None:  # broadcast_like too: index arithmetic
                 run.append(lop)
                 continue
             if run:
@@ -191,14 +196,20 @@ def build_plan(lp):
     consumers = lp.consumers()
     launchers, groups, lines = [], [], []
     for index, (kind, what) in enumerate(_steps(lp)):
-        if kind == "fused":
+        if kind in ("fused", "reduce"):
             inside = set(what)
             # outputs: values read outside the group, fetched or committed
             outputs = [o for lop in what for o in lop.outputs
                        if o in live or any(c not in inside for c, _ in consumers.get(o, []))]
-            src = fused.GroupSource(f"k{index}", what, outputs)
+            if kind == "fused":
+                src = fused.GroupSource(f"k{index}", what, outputs)
+                launchers.append(_fused_launcher(src, index))
+            else:
+                red = what[-1].outputs[0]
+                outputs = [red] + [o for o in outputs if o is not red]
+                src = ReductionSource(f"k{index}", what, outputs)
+                launchers.append(_reduction_launcher(src, index))
             groups.append(src)
-            launchers.append(_fused_launcher(src, index))
             ins, outs, group = src.inputs, outputs, what
         else:
             rule = RULES.get(what.op)
@@ -222,6 +233,66 @@ def build_plan(lp):
     for src, launcher in zip(groups, [la for la in launchers if hasattr(la, "group")]):
         launcher.kernel = getattr(module, src.name)
     return Plan(lp, launchers, module, source)
+
+
+def _broadcast_all(src, ins):
+    try:
+        return tuple(np.broadcast_shapes(*[b.shape for b in ins]))
+    except ValueError:
+        from ...errors import ShapeError  # noqa: PLC0415
+        from ...shapes import fmt  # noqa: PLC0415
+        ops = ", ".join(lop.op.name for lop in src.lops)
+        raise ShapeError(f"{ops}: run-time shapes cannot be broadcast together: "
+                         + ", ".join(fmt(b.shape) for b in ins)) from None
+
+
+def _reduction_launcher(src, index):
+    """The launcher of a fused reduction kernel (see :mod:`.fused_reduce`)."""
+    from ...errors import ShapeError  # noqa: PLC0415
+    from .kernels.common import ROW_THREADS, contiguous_strides, row_blocks  # noqa: PLC0415
+    from .runtime import broadcast_strides, fill  # noqa: PLC0415
+    red = src.reduction
+    axes, keepdims = src.reduce_axes, red.attrs["keepdims"]
+    dtypes = [np.dtype(o.dtype) for o in src.outputs]
+    configured = {}
+
+    def split(strides, nd):
+        """(kept-axes strides, reduced-axes strides), each of rank >= 1."""
+        kept = tuple(s for a, s in enumerate(strides) if a not in axes)
+        return kept or (0,), tuple(strides[a] for a in axes) or (0,)
+
+    def launch(rt, *ins):
+        shape = _broadcast_all(src, ins)
+        nd = len(shape)
+        kshape = tuple(d for a, d in enumerate(shape) if a not in axes)
+        rshape = tuple(shape[a] for a in axes)
+        rows = int(np.prod(kshape, dtype=np.int64))
+        k = int(np.prod(rshape, dtype=np.int64))
+        out_shape = tuple(1 if a in axes else d for a, d in enumerate(shape)) if keepdims \
+            else kshape
+        outs = [rt.alloc((index, 0), out_shape, dtypes[0])]
+        outs += [rt.alloc((index, n), shape, d) for n, d in enumerate(dtypes[1:], start=1)]
+        if k == 0:
+            if red.op.name in ("max", "min"):
+                raise ShapeError(f"{red.op.name}: zero-size reduction has no identity")
+            outs[0] = fill(rt, (index, 0), out_shape, dtypes[0],
+                           np.nan if red.op.name == "mean" else 0)
+            return tuple(outs)
+        if rows == 0:
+            return tuple(outs)
+        args = []
+        for b in ins:
+            args += [b.data, *split(broadcast_strides(b.shape, shape), nd)]
+        fk, fr = split(contiguous_strides(shape), nd)
+        grid = row_blocks(rows)
+        kern = configured.get(grid)
+        if kern is None:
+            kern = configured[grid] = launch.kernel[grid, ROW_THREADS]
+        kern(kshape or (1,), rshape, rows, k, dtypes[0].type(1.0 / k), fk, fr,
+             *[o.data for o in outs], *args)
+        return tuple(outs)
+    launch.group = src
+    return launch
 
 
 def _fused_launcher(src, g_index):

@@ -33,7 +33,9 @@ from numba import (  # noqa: F401 (casts to each op's output dtype)
     float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
 )
 
-from graphdl.backends.numba_cuda.kernels.common import offset_of, sign  # noqa: F401
+from graphdl.backends.numba_cuda.kernels.common import (  # noqa: F401
+    ROW_THREADS, block_reduce, combine, offset_of, sign,
+)
 '''
 
 

@@ -122,6 +122,18 @@ def _labels_like(lop, slot):
     return launch
 
 
+@rule("ensure_shape_like")
+def _ensure_shape_like(lop, slot):
+    what = lop.attrs["what"]
+
+    def launch(rt, x, like):
+        if x.shape != like.shape:
+            raise ShapeError(f"{what}: shape {fmt(x.shape)} at run time, expected "
+                             f"{fmt(like.shape)}")
+        return (x,)
+    return launch
+
+
 @rule("constant")
 def _constant(lop, slot):
     value = lop.attrs["value"]

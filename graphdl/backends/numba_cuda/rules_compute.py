@@ -366,3 +366,60 @@ def check_no_error(rt):
     flag, value = rt.error.copy_to_host()
     if flag:
         raise GraphError(rt.error_msgs[int(flag) - 1].format(int(value)))
+
+
+# -- run-time shapes, fill, gather ----------------------------------------------------
+@rule("shape")
+def _shape(lop, slot):
+    return lambda rt, x: (rt.upload((slot, 0), np.array(x.shape, dtype=np.int64)),)
+
+
+@rule("fill")
+def _fill(lop, slot):
+    dims, value, dtype = lop.attrs["dims"], lop.attrs["value"], lop.attrs["dtype"]
+
+    def launch(rt, *sizes):
+        it = iter(sizes)  # run-time sizes: scalars on the device (a small copy back)
+        full = tuple(int(next(it).to_host()) if d is None else d for d in dims)
+        if any(d < 0 for d in full):
+            raise GraphError(f"fill: negative dimension in run-time shape {full}")
+        return (fill(rt, (slot, 0), full, dtype, value),)
+    return launch
+
+
+def _blocks3(shape, axis):
+    outer = int(np.prod(shape[:axis], dtype=np.int64))
+    inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    return outer, shape[axis], inner
+
+
+@rule("gather")
+def _gather(lop, slot):
+    axis = lop.attrs["axis"]
+
+    def launch(rt, params, indices):
+        outer, size, inner = _blocks3(params.shape, axis)
+        out = rt.alloc((slot, 0), params.shape[:axis] + indices.shape
+                       + params.shape[axis + 1:], params.dtype)
+        code = rt.error_slot(f"gather: index {{}} is out of range for axis {axis} with "
+                             f"size {size}")
+        launch_1d(K.array.gather, out.size, out.data, params.data, indices.data,
+                  (outer, size, indices.size, inner), rt.error, code)
+        return (out,)
+    return launch
+
+
+@rule("gather_grad")
+def _gather_grad(lop, slot):
+    axis = lop.attrs["axis"]
+    dtype = lop.outputs[0].dtype
+
+    def launch(rt, g, indices, like):
+        outer, size, inner = _blocks3(like.shape, axis)
+        out = fill(rt, (slot, 0), like.shape, dtype, 0)
+        code = rt.error_slot(f"gather: index {{}} is out of range for axis {axis} with "
+                             f"size {size}")
+        launch_1d(K.array.gather_add, g.size, out.data, g.data, indices.data,
+                  (outer, size, indices.size, inner), rt.error, code)
+        return (out,)
+    return launch

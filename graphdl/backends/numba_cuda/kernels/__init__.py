@@ -8,7 +8,7 @@ as they are; modules with typed shared memory (``reduction``, ``linalg``,
 from functools import cache
 from pathlib import Path
 
-from . import common, conv, copy, labels, random  # noqa: F401
+from . import array, common, conv, copy, labels, random  # noqa: F401
 
 _DIR = Path(__file__).resolve().parent
 TYPED = ("reduction", "linalg", "nn")
