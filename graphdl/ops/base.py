@@ -27,7 +27,24 @@ REGISTRY = {}
 
 
 class OpDef:
-    """Base class of op definitions. Subclasses set ``name`` and override rules."""
+    """Base class of op definitions. Subclasses set ``name`` and override rules.
+
+    Code outside ``ops/`` asks an op what it is through these flags, never by name:
+
+    * ``differentiable`` / ``has_gradient(node)``: whether gradients flow through it
+      (``cast`` only between float dtypes);
+    * ``stateful``: touches session state or randomness (never merged or folded);
+      ``random``: draws from the session's generator through ``sample(rng, ...)``;
+    * ``source``: ``"feed"`` (placeholder), ``"variable"`` (a variable read) or
+      ``"constant"`` for ops without inputs;
+    * ``updates_variable`` and ``update_with``: assignments and the elementwise op
+      combining ``(old, value)`` (None: the value replaces the old one);
+    * ``is_group``: ``gd.group``, produces nothing and runs its control inputs;
+    * ``selector_inputs``: inputs that only select (``where``'s condition);
+    * ``shape_only_inputs``: inputs read only for their shape;
+    * ``reduction``: reduces input 0 over ``attrs["axes"]`` (fusion may feed it);
+    * ``scalar``: the scalar function of an elementwise op (see ``ops/scalars.py``).
+    """
 
     name = None
     #: whether gradients can flow through this op (False: argmax, comparisons...)
