@@ -15,6 +15,7 @@ placeholder, the loss, the metrics and ONE training op from the optimizer. A
 fastest one registered unless ``compile(backend=...)`` names one.
 """
 
+import os
 import sys
 import time
 
@@ -42,7 +43,11 @@ FASTEST_FIRST = ("numba", "numpy")
 
 
 def default_backend():
-    """The fastest registered backend: "numba" once it exists, else "numpy"."""
+    """``$GRAPHDL_BACKEND`` when set, else the fastest registered backend: "numba"
+    once it exists, else "numpy"."""
+    chosen = os.environ.get("GRAPHDL_BACKEND")
+    if chosen:
+        return chosen
     registered = available_backends()
     for name in FASTEST_FIRST:
         if name in registered:
