@@ -17,6 +17,11 @@ if cuda.config.ENABLE_CUDASIM:  # pragma: no cover - the simulator cannot compil
 import graphdl as gd  # noqa: E402
 from graphdl.backends.numba_cuda import kernels as K  # noqa: E402
 from graphdl.backends.numba_cuda.backend import build_plan  # noqa: E402
+from graphdl.backends.numba_cuda.export import (  # noqa: E402
+    export,
+    generated_kernels,
+    kernel_signature,
+)
 from graphdl.backends.numba_cuda.fused_reduce import ReductionSource  # noqa: E402
 from graphdl.passes import optimize  # noqa: E402
 from graphdl.program import Program  # noqa: E402
@@ -109,29 +114,30 @@ def _programs():
 
 def test_generated_kernels_compile_to_ptx():
     plan = build_plan(optimize(_programs()))
-    launchers = [la for la in plan.launchers if hasattr(la, "group")]
-    assert len(launchers) > 10
+    kernels = generated_kernels(plan)
+    assert len(kernels) > 10
     seen, reductions = set(), 0
-    for la in launchers:
-        src = la.group
+    for src, kernel in kernels:
         body = src.text.split('"""', 2)[2]  # the same ops on the same types compile once
         dtypes = tuple(str(v.dtype) for v in src.inputs + src.outputs)
         if (body, dtypes) in seen:
             continue
         seen.add((body, dtypes))
-        outs = [arr(o.dtype) for o in src.outputs]
-        if isinstance(src, ReductionSource):  # kept/reduced shapes and strides
-            nd = max(len(v.shape) for v in src.inputs)
-            rk, rr = max(nd - len(src.reduce_axes), 1), max(len(src.reduce_axes), 1)
-            scale = from_dtype(np.dtype(src.outputs[0].dtype))
-            sig = [tup(rk), tup(rr), i64, i64, scale, tup(rk), tup(rr)] + outs
-            for v in src.inputs:
-                sig += [arr(v.dtype), tup(rk), tup(rr)]
-            reductions += 1
-        else:
-            rank = max(len(o.shape) for o in src.outputs) or 1
-            sig = [tup(rank), i64] + outs
-            for v in src.inputs:
-                sig += [arr(v.dtype), tup(rank)]
-        ptx(la.kernel, tuple(sig))
+        reductions += isinstance(src, ReductionSource)
+        ptx(kernel, kernel_signature(src))
     assert reductions >= 2
+
+
+def test_export_writes_sources_and_ptx(tmp_path):
+    """What ``graphdl compile --backend cuda -o DIR`` writes."""
+    g = gd.Graph(seed=0)
+    with g.as_default():
+        x = gd.placeholder((None, 3), name="x")
+        y = gd.sum(gd.exp(x) * 2.0, axis=1)
+        program = Program([y], [x])
+    written = export(program, tmp_path)
+    names = sorted(p.name for p in written)
+    assert "program.py" in names and "lowered.txt" in names
+    ptx_files = [p for p in written if p.suffix == ".ptx"]
+    assert ptx_files and all(".target sm_90" in p.read_text() for p in ptx_files)
+    assert "def host(" in (tmp_path / "program.py").read_text()

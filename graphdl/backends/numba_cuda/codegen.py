@@ -17,10 +17,10 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from ...fileio import write_atomic
 from .device import simulating
 
 _HERE = Path(__file__).resolve().parent
@@ -82,15 +82,7 @@ def load_source(source, prefix="kernels"):
 
 
 def _write_atomically(path, text):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, text.encode())
 
 
 _DTYPE_LINE = "from numba import float32 as DT  # graphdl: dtype"

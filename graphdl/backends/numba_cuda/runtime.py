@@ -100,10 +100,17 @@ class Runtime:
             self.arena[slot] = data
 
 
+_CONFIGURED = {}  # (kernel, grid) -> kernel[grid, THREADS], bound once
+
+
 def launch_1d(kernel, n, *args):
     """Launch a grid-stride 1-D kernel over ``n`` items (nothing for n == 0)."""
     if n:
-        kernel[blocks(n), THREADS](*args)
+        grid = blocks(n)
+        bound = _CONFIGURED.get((kernel, grid))
+        if bound is None:
+            bound = _CONFIGURED[(kernel, grid)] = kernel[grid, THREADS]
+        bound(*args)
 
 
 def strided_copy(dst, d_off, d_strides, src, s_off, s_strides, shape):
