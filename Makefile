@@ -44,10 +44,11 @@ test-gpu: setup
 bench-gpu: setup
 	$(PY) bench/bench_gpu.py
 
-# the peer (torchviz on a CPU build of PyTorch) is an optional extra, installed here only
+# the peers (PyTorch CPU, torchviz, JAX, PyTensor) are an optional extra, installed here only
 bench: setup
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) bench/bench_render.py
+	$(PY) bench/bench_train.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
