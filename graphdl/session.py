@@ -176,6 +176,8 @@ class _AliasGuard:
         """``value`` as an array the caller owns (None stays None)."""
         if value is None:
             return None
+        if not isinstance(value, np.ndarray):  # a NumPy scalar from a backend: an array
+            return np.array(value)
         root = id(_root(value))
         if (not value.flags.writeable or root in self.feed_roots or root in self.state_roots
                 or root in self.fetch_roots):

@@ -96,7 +96,14 @@ def _summary_dot(graph, hint):
 
     from .dot import quote  # noqa: PLC0415
     ops = Counter(n.op.name for n in graph.nodes).most_common(8)
+    scopes = Counter(n.scope.split("/", 1)[0] for n in graph.nodes if n.scope)
     lines = [f"graph of {len(graph.nodes)} nodes: too big to draw inline, even collapsed",
-             "most used ops: " + ", ".join(f"{name} x{count}" for name, count in ops), hint]
+             "most used ops: " + ", ".join(f"{name} x{count}" for name, count in ops)]
+    if scopes:
+        top = scopes.most_common(6)
+        lines.append(f"{len(scopes)} top-level name scopes, e.g. " + ", ".join(
+            f"{name}/ ({count} nodes)" for name, count in top)
+            + f"; {sum(1 for n in graph.nodes if not n.scope)} nodes outside any scope")
+    lines.append(hint)
     return ("digraph graphdl {\n  summary [shape=note, label=" + quote("\n".join(lines))
             + "];\n}\n")
