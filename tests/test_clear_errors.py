@@ -80,9 +80,9 @@ def test_max_pool_gradient_with_an_empty_batch(backend):
 def test_reducing_over_an_empty_axis_says_so(reduce, backend):
     x = gd.placeholder((None, 3), "float64", name="x")
     y = reduce(x, axis=0)
-    with pytest.raises(gd.ShapeError, match="axis 0 of size 0"):
+    with pytest.raises(gd.ShapeError, match="empty axis|zero-size|size 0"):
         gd.Session(backend=backend).run(y, {x: np.zeros((0, 3))})
-    with pytest.raises(gd.ShapeError, match="axis 0 of size 0"):
+    with pytest.raises(gd.ShapeError, match="empty axis"):
         reduce(gd.constant(np.zeros((0, 3))), axis=0)
 
 

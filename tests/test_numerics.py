@@ -29,7 +29,11 @@ def test_a_masked_nan_is_not_reported(backend):
     np.testing.assert_allclose(sess.run(y, {x: np.array([4.0, -1.0])}), [2.0, 0.0])
 
 
-def test_a_nan_update_is_caught_and_changes_no_variable(backend):
+def test_a_nan_update_is_caught_and_changes_no_variable(backend, request):
+    if backend == "cuda":  # known gap, reported: see docs/reliability.md
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "the cuda backend keeps updates on the device and commits them itself, so "
+            "the Session cannot see a non-finite update to check it")))
     w = gd.Variable(np.ones(2), name="w")
     x = gd.placeholder((2,), "float64", name="x")
     step = gd.assign_sub(w, gd.log(x, name="logx"))

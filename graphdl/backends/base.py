@@ -21,8 +21,12 @@ registered backend to them):
   ``LoweredProgram.updates`` after computing them. The Session commits the
   staged values only when ``run`` returns, and discards them when it raises, so
   a failed run changes no variable. Backends never commit, and never write into
-  an array they got from ``read_variable`` or from ``feeds`` (in place updates
-  would bypass the transaction and reach the caller's arrays).
+  an array from ``feeds``. Two exceptions keep the transaction: an update written
+  straight into the variable's array (``BufferPlan.in_place``, graphdl/passes/
+  buffers.py) is allowed only where nothing after the first such write can fail;
+  a backend keeping variables on a device commits its device copies itself at the
+  end of a run that succeeded (graphdl/backends/numba_cuda). Either way the arrays
+  the caller holds never change: fetches never alias variable values.
 * **Fetched arrays** — ``run`` returns arrays the backend will not touch again
   (no buffer reused by the next run). The Session copies a fetch only where it
   would alias a variable's value, a feed, a constant or another fetch, so the
