@@ -170,3 +170,18 @@ def test_stabilize_rewrites_the_gradient_of_log_softmax():
     args = [np.asarray(big[p.ref], p.dtype) for p in after.params]
     (grad,), _ = evaluate(after, args)
     np.testing.assert_allclose(grad, [[-1, 1, 0], [1, 0, -1]], atol=1e-6)
+
+
+def test_stabilize_log_sum_exp_keeps_values_and_survives_extremes():
+    x = gd.placeholder((None, 4), name="x")
+    rows = gd.log(gd.sum(gd.exp(x), axis=1))
+    kept = gd.log(gd.sum(gd.exp(x), axis=(0, 1), keepdims=True))
+    feeds = {x: RNG.standard_normal((3, 4))}
+    before, after = check([rows, kept], feeds, [stabilize.run, prune.run], rtol=1e-5)
+    assert op_names(after).count("max") == 2 and "squeeze" in op_names(after)
+    extreme = np.array([[1000, 0, -1000, 5], [-np.inf] * 4, [np.inf, 0, 1, 2]], "float32")
+    with np.errstate(all="ignore"):
+        (got, _), _ = evaluate(after, [extreme])
+        (plain, _), _ = evaluate(before, [extreme])
+    np.testing.assert_array_equal(plain, [np.inf, -np.inf, np.inf])  # exp overflowed
+    np.testing.assert_array_equal(got, [1000, -np.inf, np.inf])

@@ -5,6 +5,8 @@
   log(softmax(logits)))`` into the cross-entropy from logits that
   ``gd.softmax_cross_entropy`` builds;
 * ``log(sigmoid(x))`` -> ``-softplus(-x)``; ``log(1 - sigmoid(x))`` -> ``-softplus(x)``;
+* ``log(sum(exp(x), axes))`` -> ``m + log(sum(exp(x - m), axes))`` with ``m`` the max
+  (logsumexp: no overflow of exp, no log(0) when every exp underflows);
 * the gradient of ``log(softmax(x))`` as the rules build it, ``y * (g/y - sum(g/y * y))``
   with ``y = softmax(x)``, -> ``g - y * sum(g)``: no division by a probability that
   underflowed to 0 (the cross-entropy gradient ``softmax - labels`` stays finite).
@@ -14,13 +16,31 @@ originals would give -inf or nan. The softmax/sigmoid ops remain while something
 (a gradient rule) still reads them; the prune pass drops them otherwise.
 """
 
-from ..ops.elementwise import divide, log, multiply, negative, sigmoid, softplus, subtract
+import numpy as np
+
+from ..ops.axes import SQUEEZE
+from ..ops.elementwise import (
+    WHERE,
+    add,
+    divide,
+    exp,
+    greater,
+    less,
+    log,
+    multiply,
+    negative,
+    sigmoid,
+    softplus,
+    subtract,
+)
 from ..ops.nn import LOG_SOFTMAX, SOFTMAX
-from ..ops.reduction import SUM
+from ..ops.reduction import MAX, SUM
+from ..ops.sources import CONSTANT, FrozenArray
 from .ir import all_equal, final, make_op
 
-LOG, NEG, SIGMOID, SOFTPLUS, SUB, MUL, DIV = (
-    f.op for f in (log, negative, sigmoid, softplus, subtract, multiply, divide))
+LOG, NEG, SIGMOID, SOFTPLUS, SUB, MUL, DIV, ADD, EXP, LESS, GREATER = (
+    f.op for f in (log, negative, sigmoid, softplus, subtract, multiply, divide, add, exp,
+                   less, greater))
 
 
 def run(lp):
@@ -66,7 +86,38 @@ def _rewrite(lop):
                 and (p.outputs[0].shape, p.outputs[0].dtype) == (s.shape, s.dtype):
             sp = make_op(SOFTPLUS, [q.inputs[0]], {}, origin)
             return [sp, make_op(NEG, [sp.outputs[0]], {}, origin)]
+    if p.op is SUM and _made_by(p.inputs[0], EXP) is not None:
+        return _logsumexp(lop, p)
     return None
+
+
+def _logsumexp(lop, total):
+    """log(sum(exp(x), axes)) -> m + log(sum(exp(x - m), axes)), m the max of x along
+    the axes where it is finite (0 elsewhere: an all -inf slice stays -inf, a +inf
+    stays +inf instead of becoming inf - inf = nan)."""
+    x = total.inputs[0].producer.inputs[0]
+    axes, keepdims, origin = tuple(total.attrs["axes"]), total.attrs["keepdims"], lop.origin
+    if not axes or x.dtype != lop.outputs[0].dtype:
+        return None
+
+    def op(o, inputs, attrs=None):
+        new = make_op(o, inputs, attrs or {}, origin)
+        made.append(new)
+        return new.outputs[0]
+
+    def const(value):
+        return op(CONSTANT, [], {"value": FrozenArray(np.asarray(value, x.dtype))})
+
+    made = []
+    m = op(MAX, [x], {"axes": axes, "keepdims": True})
+    zero = const(0.0)
+    finite = op(WHERE, [op(LESS, [m, const(np.inf)]), m, zero])
+    shift = op(WHERE, [op(GREATER, [m, const(-np.inf)]), finite, zero])
+    summed = op(SUM, [op(EXP, [op(SUB, [x, shift])])], {"axes": axes, "keepdims": True})
+    out = op(ADD, [op(LOG, [summed]), shift])
+    if not keepdims:
+        op(SQUEEZE, [out], {"axes": axes})
+    return made
 
 
 def _made_by(v, op):
