@@ -192,6 +192,8 @@ print(hashlib.sha256(b"".join(np.asarray(o).tobytes() for o in out)).hexdigest()
 
 
 def test_same_seed_gives_bit_identical_results_across_processes(backend, tmp_path):
+    if backend == "cuda":  # the promise is for CPU backends (GPU atomics reorder sums)
+        pytest.skip("bit-identical results are promised on the CPU backends")
     script = tmp_path / "train.py"
     script.write_text(PROGRAM)
     digests = {subprocess.run([sys.executable, str(script), backend], capture_output=True,
