@@ -2,7 +2,8 @@
 (batch 128, convolutions on 28x28), equal to the reference backend.
 
 Run with ``make test-gpu`` on a machine with an NVIDIA GPU (GRAPHDL_TEST_GPU=1);
-skipped everywhere else. The samples are the op table's own, with the first
+skipped everywhere else. ``GRAPHDL_TEST_GPU=sim`` with NUMBA_ENABLE_CUDASIM=1 runs
+the same machinery on the simulator at batch 4 and 6x6 images (a smoke test). The samples are the op table's own, with the first
 dimension of every input scaled up to 128 (images to 28x28) where the op allows.
 """
 
@@ -21,11 +22,13 @@ if not os.environ.get("GRAPHDL_TEST_GPU"):
 
 from graphdl.backends.numba_cuda.device import why_unavailable  # noqa: E402
 
-if why_unavailable() is not None or os.environ.get("NUMBA_ENABLE_CUDASIM", "0") != "0":
+SMOKE = os.environ["GRAPHDL_TEST_GPU"] == "sim"
+if why_unavailable() is not None or (
+        os.environ.get("NUMBA_ENABLE_CUDASIM", "0") != "0") != SMOKE:
     pytest.skip(f"no GPU: {why_unavailable()}", allow_module_level=True)
 
 OPINFOS = all_opinfos()
-BATCH = 128
+BATCH, SIDE = (4, 6) if SMOKE else (128, 28)
 
 
 def _grow(arrays, rng):
@@ -40,8 +43,8 @@ def _grow(arrays, rng):
             continue
         reps = [max(1, -(-BATCH // a.shape[0]))] + [1] * (a.ndim - 1)
         if a.ndim == 4:
-            reps[2] = max(1, -(-28 // a.shape[2]))
-            reps[3] = max(1, -(-28 // a.shape[3]))
+            reps[2] = max(1, -(-SIDE // a.shape[2]))
+            reps[3] = max(1, -(-SIDE // a.shape[3]))
         b = np.tile(a, reps)[:BATCH]
         if b.dtype.kind == "f":
             b = b * (1 + 1e-3 * rng.standard_normal(b.shape))

@@ -96,3 +96,21 @@ def test_grad_ys_of_the_wrong_run_time_shape_is_a_shape_error():
     np.testing.assert_allclose(sess.run(gx, {x: ones * 0, gy: ones}), ones)
     with pytest.raises(gd.ShapeError, match="at run time, expected"):
         sess.run(gx, {x: ones, gy: np.ones((1, 2), "float32")})
+
+
+def test_checkpoint_save_and_restore_see_the_device_values(tmp_path):
+    """Saving reads the device values (through run); restoring replaces the stored
+    values, which the device copies follow."""
+    from graphdl import checkpoint  # noqa: PLC0415
+    v = gd.Variable(np.zeros(3, "float32"), name="v")
+    step = gd.assign_add(v, gd.constant(np.ones(3, "float32")))
+    sess = gd.Session(backend="cuda", seed=0)
+    sess.run(step)
+    sess.run(step)
+    checkpoint.save(sess, tmp_path / "ck.npz", [v])
+    sess.run(step)
+    np.testing.assert_array_equal(sess.run(v), [3, 3, 3])
+    checkpoint.restore(sess, tmp_path / "ck.npz", [v])
+    np.testing.assert_array_equal(sess.run(v), [2, 2, 2])
+    sess.run(step)
+    np.testing.assert_array_equal(sess.run(v), [3, 3, 3])
