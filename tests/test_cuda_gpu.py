@@ -3,8 +3,9 @@
 
 Run with ``make test-gpu`` on a machine with an NVIDIA GPU (GRAPHDL_TEST_GPU=1);
 skipped everywhere else. ``GRAPHDL_TEST_GPU=sim`` with NUMBA_ENABLE_CUDASIM=1 runs
-the same machinery on the simulator at batch 4 and 6x6 images (a smoke test). The samples are the op table's own, with the first
-dimension of every input scaled up to 128 (images to 28x28) where the op allows.
+the same machinery on the simulator at batch 4 and 6x6 images (a smoke test).
+The samples are the op table's own, with the first dimension of every input
+scaled up to 128 (images to 28x28) where the op allows.
 """
 
 import os
