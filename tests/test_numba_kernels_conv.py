@@ -36,6 +36,10 @@ CONV_CASES = [
     (2, 2, 5, 6, 2, (3, 3), (1, 1), ((2, 2), (1, 3))),  # pads >= what same would use
     (1, 1, 4, 4, 2, (2, 2), (5, 5), "same"),           # stride > window
     (4, 1, 28, 28, 8, (3, 3), (1, 1), "valid"),        # MNIST-like first layer
+    # kw * C >= SMALL_RUN: the channels-last path of conv2d and its filter gradient
+    (2, 8, 7, 6, 3, (3, 2), (2, 1), "same"),
+    (1, 16, 5, 6, 4, (3, 3), (1, 2), ((1, 0), (0, 2))),
+    (2, 6, 9, 8, 5, (2, 3), (1, 1), "valid"),
 ]
 
 # (N, C, H, W, (kh, kw), (sh, sw), padding)

@@ -52,7 +52,10 @@ non-argmax pixels 0, where the reference's ``0 * inf`` makes them NaN.
 How: convolutions are im2col + BLAS per image (``np.dot`` into a view of
 ``out``, needs SciPy): each image is copied once into a zero-padded channels-last
 buffer, so a window row is ``kw * C`` contiguous values and im2col is straight
-copies; the column buffer stays in cache. Pooling is direct loops with an
+copies; the column buffer stays in cache. With few channels (``kw * C`` <
+``SMALL_RUN``, e.g. a first layer on grey images) conv2d and its filter gradient
+build channels-first columns instead (rows of ``OW`` contiguous values), 2.5x
+faster there. Pooling is direct loops with an
 unrolled path for 2x2 windows of stride 2. Hot loops index flat views with
 unsigned ints: Numba's negative-index fix-up on signed indices stops LLVM from
 vectorizing (5x on im2col). Run-time strides in a vectorizable loop make LLVM
@@ -63,6 +66,8 @@ inner loops.
 import numpy as np
 from numba import njit
 from numba import uint64 as u64
+
+SMALL_RUN = 16  # window rows shorter than this (kw * C values) use channels-first im2col
 
 __all__ = [
     "avg_pool2d",
@@ -196,6 +201,40 @@ def _col2im(cols, xp, kh, kw, sh, sw, ow):
 
 
 @njit(cache=True)
+def _im2col_cf(x, n, cols, kh, kw, sh, sw, pt, pl, oh, ow):
+    """Channels-first im2col for few channels: cols[(c, i, j), r * ow + q] =
+    x[n, c, r*sh - pt + i, q*sw - pl + j] (0 outside); rows of ow contiguous values."""
+    C, H, W = x.shape[1], x.shape[2], x.shape[3]
+    xf, cf = x.reshape(-1), cols.reshape(-1)
+    p = u64(oh * ow)
+    for c in range(C):
+        plane = (n * C + c) * H * W
+        for i in range(kh):
+            r0, r1 = _valid_range(oh, H, i - pt, sh)
+            for j in range(kw):
+                q0, q1 = _valid_range(ow, W, j - pl, sw)
+                dst = u64((c * kh + i) * kw + j) * p
+                for r in range(oh):
+                    d = dst + u64(r * ow)
+                    if r < r0 or r >= r1:
+                        for q in range(u64(ow)):
+                            cf[d + q] = 0
+                        continue
+                    src = plane + (r * sh - pt + i) * W - pl + j
+                    for q in range(u64(q0)):
+                        cf[d + q] = 0
+                    if sw == 1:
+                        for q in range(u64(q0), u64(q1)):
+                            cf[d + q] = xf[u64(src) + q]
+                    else:
+                        for q in range(q0, q1):
+                            cf[d + u64(q)] = xf[u64(src + q * sw)]
+                    for q in range(u64(q1), u64(ow)):
+                        cf[d + q] = 0
+
+
+
+@njit(cache=True)
 def _weights_ohwc(w):
     """w (O, C, kh, kw) as an (O, kh * kw * C) matrix in the patches' (i, j, c) order."""
     O, C, kh, kw = w.shape
@@ -217,6 +256,13 @@ def conv2d(x, w, out, sh, sw, pt, pl):
     oh, ow = out.shape[2], out.shape[3]
     if w.shape[1] != C or out.shape[0] != N or out.shape[1] != O:
         raise ValueError("conv2d kernel: inconsistent x, w, out shapes")
+    if kw * C < SMALL_RUN:  # few channels: channels-first columns, long rows
+        wc = w.reshape(O, C * kh * kw)
+        colc = np.empty((C * kh * kw, oh * ow), out.dtype)
+        for n in range(N):
+            _im2col_cf(x, n, colc, kh, kw, sh, sw, pt, pl, oh, ow)
+            np.dot(wc, colc, out[n].reshape(O, oh * ow))
+        return
     wm = _weights_ohwc(w)
     xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
     cols = np.empty((oh * ow, kh * kw * C), out.dtype)
@@ -251,11 +297,20 @@ def conv2d_backprop_filter(x, g, out, sh, sw, pt, pl):
     if g.shape[0] != N or out.shape[0] != O or out.shape[1] != C:
         raise ValueError("conv2d_backprop_filter kernel: inconsistent x, g, out shapes")
     k = kh * kw * C
-    xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
-    cols = np.empty((oh * ow, k), out.dtype)
     acc = np.zeros((O, k), out.dtype)
     part = np.empty((O, k), out.dtype)
     af, pf = acc.reshape(-1), part.reshape(-1)
+    if kw * C < SMALL_RUN:  # few channels: channels-first columns, long rows
+        colc = np.empty((k, oh * ow), out.dtype)
+        for n in range(N):
+            _im2col_cf(x, n, colc, kh, kw, sh, sw, pt, pl, oh, ow)
+            np.dot(g[n].reshape(O, oh * ow), colc.T, part)
+            for m in range(O * k):
+                af[m] += pf[m]
+        out.reshape(O, k)[:] = acc
+        return
+    xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
+    cols = np.empty((oh * ow, k), out.dtype)
     for n in range(N):
         _to_padded_hwc(x, n, xp, pt, pl)
         _im2col(xp, cols, kh, kw, sh, sw, ow)
