@@ -22,6 +22,7 @@ from graphdl.backends.numba_cuda.export import (  # noqa: E402
     generated_kernels,
     kernel_signature,
 )
+from graphdl.backends.numba_cuda.fused_matmul import MatmulSource  # noqa: E402
 from graphdl.backends.numba_cuda.fused_reduce import ReductionSource  # noqa: E402
 from graphdl.passes import optimize  # noqa: E402
 from graphdl.program import Program  # noqa: E402
@@ -116,7 +117,7 @@ def test_generated_kernels_compile_to_ptx():
     plan = build_plan(optimize(_programs()))
     kernels = generated_kernels(plan)
     assert len(kernels) > 10
-    seen, reductions = set(), 0
+    seen, reductions, matmuls = set(), 0, 0
     for src, kernel in kernels:
         body = src.text.split('"""', 2)[2]  # the same ops on the same types compile once
         dtypes = tuple(str(v.dtype) for v in src.inputs + src.outputs)
@@ -124,8 +125,9 @@ def test_generated_kernels_compile_to_ptx():
             continue
         seen.add((body, dtypes))
         reductions += isinstance(src, ReductionSource)
+        matmuls += isinstance(src, MatmulSource)
         ptx(kernel, kernel_signature(src))
-    assert reductions >= 2
+    assert reductions >= 2 and matmuls >= 1
 
 
 def test_export_writes_sources_and_ptx(tmp_path):

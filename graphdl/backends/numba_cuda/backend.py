@@ -28,6 +28,7 @@ from ...passes import optimize
 from ..base import Backend
 from . import codegen, fused
 from .device import require_device
+from .fused_matmul import MatmulSource
 from .fused_reduce import MODES, ReductionSource
 from .rules import RULES, unsupported
 from .rules_compute import check_no_error
@@ -170,6 +171,10 @@ def _steps(lp):
     else:
         kernels = [k.ops for k in lp.kernels]
     for ops in kernels:
+        if len(ops) > 1 and ops[0].op.name == "matmul" and \
+                all(lop.op.scalar is not None for lop in ops[1:]):
+            yield "matmul", ops  # the epilogue fused into the matmul's store
+            continue
         if len(ops) > 1 and ops[-1].op.name in MODES and \
                 all(lop.op.scalar is not None for lop in ops[:-1]):
             yield "reduce", ops  # producers fused into the reduction kernel
@@ -196,7 +201,7 @@ def build_plan(lp):
     consumers = lp.consumers()
     launchers, groups, lines = [], [], []
     for index, (kind, what) in enumerate(_steps(lp)):
-        if kind in ("fused", "reduce"):
+        if kind in ("fused", "reduce", "matmul"):
             inside = set(what)
             # outputs: values read outside the group, fetched or committed
             outputs = [o for lop in what for o in lop.outputs
@@ -204,6 +209,9 @@ def build_plan(lp):
             if kind == "fused":
                 src = fused.GroupSource(f"k{index}", what, outputs)
                 launchers.append(_fused_launcher(src, index))
+            elif kind == "matmul":
+                src = MatmulSource(f"k{index}", what, outputs)
+                launchers.append(_matmul_launcher(src, index))
             else:
                 red = what[-1].outputs[0]
                 outputs = [red] + [o for o in outputs if o is not red]
@@ -291,6 +299,43 @@ def _reduction_launcher(src, index):
         kern(kshape or (1,), rshape, rows, k, dtypes[0].type(1.0 / k), fk, fr,
              *[o.data for o in outs], *args)
         return tuple(outs)
+    launch.group = src
+    return launch
+
+
+def _matmul_launcher(src, index):
+    """The launcher of a matmul kernel with a fused epilogue (:mod:`.fused_matmul`)."""
+    import math  # noqa: PLC0415
+
+    from .kernels.common import TILE, padded  # noqa: PLC0415
+    from .rules_compute import matmul_setup  # noqa: PLC0415
+    from .runtime import broadcast_strides  # noqa: PLC0415
+    mm = src.matmul
+    dtypes = [np.dtype(o.dtype) for o in src.outputs]
+
+    def launch(rt, *ins):
+        bufs = dict(zip(src.inputs, ins))
+        a, b, (n, m, k), bshape, a_view, b_view = matmul_setup(
+            mm, rt, index, bufs[mm.inputs[0]], bufs[mm.inputs[1]])
+        shape = bshape + (n, m)
+        epi = [bufs[v] for v in src.epilogue_inputs]
+        outs = tuple(rt.alloc((index, j), shape, d) for j, d in enumerate(dtypes))
+        batch = int(np.prod(bshape, dtype=np.int64)) if bshape else 1
+        if batch == 0 or n == 0 or m == 0:
+            return outs
+        oshape, _ = padded(shape, shape)
+        args = []
+        for e in epi:
+            if any(d not in (1, s) for d, s in zip(e.shape[::-1], shape[::-1])) \
+                    or len(e.shape) > len(shape):
+                return _broadcast_all(src, [*epi, Buf(a.data, shape)])  # raises
+            args += [e.data, padded(shape, broadcast_strides(e.shape, shape))[1]]
+        grid = (math.ceil(m / TILE), math.ceil(n / TILE), min(batch, 65535))
+        launch.kernel[grid, (TILE, TILE)](
+            n, m, k, batch, tuple(int(d) for d in bshape) or (1,), tuple(a_view[0]) or (0,),
+            a_view[1], a_view[2], tuple(b_view[0]) or (0,), b_view[1], b_view[2], oshape,
+            *[o.data for o in outs], a.data, b.data, *args)
+        return outs
     launch.group = src
     return launch
 

@@ -18,6 +18,7 @@ import numpy as np
 from ...fileio import write_atomic
 from ...passes import optimize
 from .backend import build_plan
+from .fused_matmul import MatmulSource
 from .fused_reduce import ReductionSource
 
 
@@ -32,6 +33,16 @@ def kernel_signature(src):
         return types.Array(from_dtype(np.dtype(dtype)), 1, "C")
 
     outs = [arr(o.dtype) for o in src.outputs]
+    i64 = types.int64
+    if isinstance(src, MatmulSource):
+        mm = src.matmul
+        ro = len(mm.outputs[0].shape)
+        rb = max(ro - 2, 1)
+        sig = [i64, i64, i64, i64, tup(rb), tup(rb), i64, i64, tup(rb), i64, i64, tup(ro)]
+        sig += outs + [arr(mm.outputs[0].dtype)] * 2
+        for v in src.epilogue_inputs:
+            sig += [arr(v.dtype), tup(ro)]
+        return tuple(sig)
     if isinstance(src, ReductionSource):
         nd = max(len(v.shape) for v in src.inputs)
         rk, rr = max(nd - len(src.reduce_axes), 1), max(len(src.reduce_axes), 1)

@@ -34,7 +34,7 @@ from numba import (  # noqa: F401 (casts to each op's output dtype)
 )
 
 from graphdl.backends.numba_cuda.kernels.common import (  # noqa: F401
-    ROW_THREADS, block_reduce, combine, offset_of, sign,
+    ROW_THREADS, TILE, block_reduce, combine, offset_of, sign,
 )
 '''
 

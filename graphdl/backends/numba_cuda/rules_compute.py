@@ -116,33 +116,40 @@ def matmul_views(rt, slot, c, a, a_view, b, b_view, n, m, k, bshape, dtype):
                              a_bs, a_view[1], a_view[2], b_bs, b_view[1], b_view[2])
 
 
+def matmul_setup(lop, rt, slot, a, b):
+    """Shape checks and operand views of one matmul LOp on run-time buffers:
+    (a, b, (n, m, k), bshape, a_view, b_view); transposes are stride swaps."""
+    dtype = np.dtype(lop.outputs[0].dtype)
+    ta, tb = lop.attrs.get("transpose_a", False), lop.attrs.get("transpose_b", False)
+    a_shape = a.shape[:-2] + a.shape[-2:][::-1] if ta else a.shape
+    b_shape = b.shape[:-2] + b.shape[-2:][::-1] if tb else b.shape
+    if a_shape[-1] != b_shape[-2]:
+        fail(lop, [a, b], f"inner dimensions differ ({a_shape[-1]} vs {b_shape[-2]})")
+    try:
+        bshape = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    except ValueError:
+        fail(lop, [a, b], "batch dimensions cannot be broadcast")
+    a = cast_buf(rt, (slot, "a"), a, dtype)
+    b = cast_buf(rt, (slot, "b"), b, dtype)
+    sa, sb = contiguous_strides(a.shape), contiguous_strides(b.shape)
+    a_rc = (sa[-1], sa[-2]) if ta else (sa[-2], sa[-1])  # a transpose is a stride swap
+    b_rc = (sb[-1], sb[-2]) if tb else (sb[-2], sb[-1])
+    a_view = (_batch_strides(a.shape[:-2], sa[:-2], bshape), *a_rc)
+    b_view = (_batch_strides(b.shape[:-2], sb[:-2], bshape), *b_rc)
+    return a, b, (a_shape[-2], b_shape[-1], a_shape[-1]), bshape, a_view, b_view
+
+
 @rule("matmul")
 def _matmul(lop, slot):
     dtype = np.dtype(lop.outputs[0].dtype)
-    ta, tb = lop.attrs.get("transpose_a", False), lop.attrs.get("transpose_b", False)
+    transposed = lop.attrs.get("transpose_a", False) or lop.attrs.get("transpose_b", False)
 
     def launch(rt, a, b):
-        a_shape = a.shape[:-2] + a.shape[-2:][::-1] if ta else a.shape
-        b_shape = b.shape[:-2] + b.shape[-2:][::-1] if tb else b.shape
-        if a_shape[-1] != b_shape[-2]:
-            fail(lop, [a, b], f"inner dimensions differ ({a_shape[-1]} vs {b_shape[-2]})")
-        try:
-            bshape = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-        except ValueError:
-            fail(lop, [a, b], "batch dimensions cannot be broadcast")
-        a = cast_buf(rt, (slot, "a"), a, dtype)
-        b = cast_buf(rt, (slot, "b"), b, dtype)
-        n, k, m = a_shape[-2], a_shape[-1], b_shape[-1]
+        a, b, (n, m, k), bshape, a_view, b_view = matmul_setup(lop, rt, slot, a, b)
         out = rt.alloc((slot, 0), bshape + (n, m), dtype)
-        if MATMUL_ENGINE == "cublas" and not (ta or tb) and _cublas_matmul(out, a, b):
+        if MATMUL_ENGINE == "cublas" and not transposed and _cublas_matmul(out, a, b):
             return (out,)
-        sa, sb = contiguous_strides(a.shape), contiguous_strides(b.shape)
-        a_bs = _batch_strides(a.shape[:-2], sa[:-2], bshape)
-        b_bs = _batch_strides(b.shape[:-2], sb[:-2], bshape)
-        a_rc = (sa[-1], sa[-2]) if ta else (sa[-2], sa[-1])  # a transpose is a stride swap
-        b_rc = (sb[-1], sb[-2]) if tb else (sb[-2], sb[-1])
-        matmul_views(rt, slot, out, a, (a_bs, *a_rc), b, (b_bs, *b_rc), n, m, k, bshape,
-                     dtype)
+        matmul_views(rt, slot, out, a, a_view, b, b_view, n, m, k, bshape, dtype)
         return (out,)
     return launch
 
