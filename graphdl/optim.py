@@ -20,8 +20,9 @@ from .autodiff import gradients
 from .errors import GraphError
 from .graph import Tensor, name_scope
 from .ops.base import as_tensor
-from .ops.elementwise import cast, sqrt, where
+from .ops.elementwise import cast, maximum, sqrt, where
 from .ops.elementwise import pow as _pow
+from .ops.reduction import sum as reduce_sum
 from .ops.sources import Variable
 from .ops.state import assign, assign_add, assign_sub, group
 
@@ -35,12 +36,18 @@ class Optimizer:
 
     name = "optimizer"
 
-    def __init__(self, learning_rate):
+    def __init__(self, learning_rate, clipnorm=None):
         if not isinstance(learning_rate, (int, float, Tensor)) and \
                 not callable(learning_rate):
             raise GraphError(f"{type(self).__name__}: learning_rate must be a number, a "
                              f"scalar tensor or a schedule, got {learning_rate!r}")
+        if clipnorm is not None and not clipnorm > 0:
+            raise GraphError(f"{type(self).__name__}: clipnorm must be positive, got "
+                             f"{clipnorm!r}")
         self.learning_rate = learning_rate
+        #: each gradient is rescaled to at most this L2 norm (Keras' clipnorm): keeps
+        #: the occasional huge gradient of a recurrent net from undoing training
+        self.clipnorm = clipnorm
         self.iterations = None  # the step counter, created by minimize()
 
     def minimize(self, loss, var_list=None, name=None):
@@ -57,6 +64,9 @@ class Optimizer:
             raise GraphError(f"{self.name}.minimize: no variables to train")
         grads = gradients(loss, var_list)
         pairs = [(v, g) for v, g in zip(var_list, grads) if g is not None]
+        if self.clipnorm is not None:
+            with name_scope("clip"):
+                pairs = [(v, _clip_by_norm(g, self.clipnorm)) for v, g in pairs]
         if not pairs:
             raise GraphError(f"{self.name}.minimize: loss {loss.name!r} depends on none of "
                              "the variables")
@@ -91,6 +101,12 @@ class Optimizer:
         raise NotImplementedError
 
 
+def _clip_by_norm(g, clipnorm):
+    """g · min(1, clipnorm / ‖g‖): the direction kept, the length at most clipnorm."""
+    norm = sqrt(reduce_sum(g * g))
+    return g * (clipnorm / maximum(norm, as_tensor(clipnorm, like=norm)))
+
+
 def _like(t, other):
     return t if t.dtype == other.dtype else cast(t, other.dtype)
 
@@ -106,8 +122,8 @@ class SGD(Optimizer):
 
     name = "SGD"
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, clipnorm=None):
+        super().__init__(learning_rate, clipnorm)
         if not 0.0 <= momentum < 1.0:
             raise GraphError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
@@ -127,8 +143,8 @@ class RMSProp(Optimizer):
 
     name = "RMSProp"
 
-    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7):
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, clipnorm=None):
+        super().__init__(learning_rate, clipnorm)
         self.rho, self.epsilon = float(rho), float(epsilon)
 
     def update(self, var, grad, lr, step):
@@ -146,8 +162,9 @@ class Adam(Optimizer):
 
     name = "Adam"
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 clipnorm=None):
+        super().__init__(learning_rate, clipnorm)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
     def _corrections(self, step):

@@ -118,3 +118,15 @@ def test_minimize_errors():
         gd.optim.SGD(0.1, momentum=1.5)
     with pytest.raises(gd.GraphError, match="unknown optimizer"):
         gd.optim.get("adamw")
+
+
+def test_clipnorm_rescales_each_gradient():
+    lr = 0.1
+    g0 = grad(W0)  # norm ≈ 4.15: clipped to 1
+    w1 = W0 - lr * g0 / np.linalg.norm(g0)
+    got = steps(gd.optim.SGD(lr, clipnorm=1.0), n=1)
+    np.testing.assert_allclose(got[0], w1, rtol=1e-6)
+    unclipped = steps(gd.optim.SGD(lr, clipnorm=100.0), n=1)  # under the limit: unchanged
+    np.testing.assert_allclose(unclipped[0], W0 - lr * g0, rtol=1e-6)
+    with pytest.raises(gd.GraphError, match="clipnorm must be positive"):
+        gd.optim.Adam(clipnorm=0)
