@@ -114,3 +114,18 @@ def test_checkpoint_save_and_restore_see_the_device_values(tmp_path):
     np.testing.assert_array_equal(sess.run(v), [2, 2, 2])
     sess.run(step)
     np.testing.assert_array_equal(sess.run(v), [3, 3, 3])
+
+
+def test_keras_style_model_with_adam_trains_like_the_reference():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 5)).astype("float32")
+    Y = rng.integers(0, 3, 8)
+    history = {}
+    for backend in ("numpy", "cuda"):
+        model = gd.nn.Sequential([gd.nn.Dense(6, activation="relu"), gd.nn.Dense(3)])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], backend=backend)
+        history[backend] = model.fit(X, Y, epochs=2, batch_size=4, shuffle=False,
+                                     verbose=0).history
+    for key, want in history["numpy"].items():
+        np.testing.assert_allclose(history["cuda"][key], want, rtol=1e-4, atol=1e-5)
