@@ -6,7 +6,7 @@ update gate, h(t) = z ∘ h(t−1) + (1 − z) ∘ n(t), and shields it from the
 learning to close z's complement after the marker. Its update-gate bias starts
 at 3 (z ≈ 0.95) so the state — and the gradient — lasts from the first step;
 with the usual 0 (z ≈ 0.5) the first value fades as 0.5 per step and the same
-network stays at chance. Target: at least 95% test accuracy.
+network stays at chance. Target: at least 90% test accuracy (chance is 50%).
 """
 
 import sys
@@ -40,7 +40,7 @@ def main(argv=None):
     loss, accuracy = model.evaluate(x_test, y_test)
     print(f"{args.backend}: {steps} steps, {epochs} epochs, "
           f"{np.mean(history.epoch_times):.2f} s per epoch; test loss {loss:.4f}")
-    report("test accuracy", accuracy, 0.55 if args.quick else 0.95)
+    report("test accuracy", accuracy, 0.55 if args.quick else 0.90)
     write_short_graphs(build_model, COMPILE, x_test, y_test, args.out, "GRU")
     return accuracy
 
