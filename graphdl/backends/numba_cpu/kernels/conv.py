@@ -307,7 +307,9 @@ def conv2d_backprop_filter(x, g, out, sh, sw, pt, pl):
             np.dot(g[n].reshape(O, oh * ow), colc.T, part)
             for m in range(O * k):
                 af[m] += pf[m]
-        out.reshape(O, k)[:] = acc
+        of = out.reshape(-1)
+        for m in range(O * k):  # (a loop: array slice assignment costs seconds of compile)
+            of[m] = af[m]
         return
     xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
     cols = np.empty((oh * ow, k), out.dtype)
