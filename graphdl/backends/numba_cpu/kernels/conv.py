@@ -56,7 +56,7 @@ copies; the column buffer stays in cache. With few channels (``kw * C`` <
 ``SMALL_RUN``, e.g. a first layer on grey images) conv2d and its filter gradient
 build channels-first columns instead (rows of ``OW`` contiguous values), 2.5x
 faster there. Pooling is direct loops with an
-unrolled path for 2x2 windows of stride 2. Hot loops index flat views with
+unrolled path for 2x2 windows of stride 2 (max and average). Hot loops index flat views with
 unsigned ints: Numba's negative-index fix-up on signed indices stops LLVM from
 vectorizing (5x on im2col). Run-time strides in a vectorizable loop make LLVM
 use gathers, which are slow on this CPU (8x on max pooling): keep them out of
@@ -444,6 +444,15 @@ def max_pool2d_gather(x, v, out, kh, kw, sh, sw, pt, pl):
 
 
 @njit(cache=True)
+def _avg_fast_range(H, W, kh, kw, sh, sw, pt, pl, h0, ow):
+    """[lo, hi) of the windows of a row at h0 that take the unrolled 2x2, stride-2
+    path (inside the image); (0, 0) when the geometry is not that (see _plane_argmax)."""
+    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and h0 >= 0 and h0 + 2 <= H:
+        return _valid_range(ow, W - 1, -pl, 2)
+    return 0, 0
+
+
+@njit(cache=True)
 def avg_pool2d(x, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, OH, OW) = mean of each window's real (non-padding) pixels."""
     N, C, H, W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -454,8 +463,16 @@ def avg_pool2d(x, out, kh, kw, sh, sw, pt, pl):
     for plane in range(N * C):
         base, obase = plane * H * W, plane * oh * ow
         for r in range(oh):
-            i0, i1 = max(r * sh - pt, 0), min(r * sh - pt + kh, H)
+            h0 = r * sh - pt
+            i0, i1 = max(h0, 0), min(h0 + kh, H)
+            lo, hi = _avg_fast_range(H, W, kh, kw, sh, sw, pt, pl, h0, ow)
+            for q in range(lo, hi):  # 2x2, stride 2, inside: unrolled
+                a = u64(base + h0 * W + 2 * q - pl)
+                s = 0.0 + xf[a] + xf[a + 1] + xf[a + u64(W)] + xf[a + u64(W + 1)]
+                of[u64(obase + r * ow + q)] = s / 4
             for q in range(ow):
+                if lo <= q < hi:
+                    continue
                 j0, j1 = max(q * sw - pl, 0), min(q * sw - pl + kw, W)
                 s = 0.0  # float64 accumulator, rounded once on the store
                 for ih in range(i0, i1):
@@ -477,8 +494,19 @@ def avg_pool2d_backprop(g, out, kh, kw, sh, sw, pt, pl):
     for plane in range(N * C):
         base, gbase = plane * H * W, plane * oh * ow
         for r in range(oh):
-            i0, i1 = max(r * sh - pt, 0), min(r * sh - pt + kh, H)
+            h0 = r * sh - pt
+            i0, i1 = max(h0, 0), min(h0 + kh, H)
+            lo, hi = _avg_fast_range(H, W, kh, kw, sh, sw, pt, pl, h0, ow)
+            for q in range(lo, hi):  # 2x2, stride 2, inside: unrolled
+                a = u64(base + h0 * W + 2 * q - pl)
+                share = gf[u64(gbase + r * ow + q)] / 4
+                of[a] += share
+                of[a + 1] += share
+                of[a + u64(W)] += share
+                of[a + u64(W + 1)] += share
             for q in range(ow):
+                if lo <= q < hi:
+                    continue
                 j0, j1 = max(q * sw - pl, 0), min(q * sw - pl + kw, W)
                 share = gf[u64(gbase + r * ow + q)] / ((i1 - i0) * (j1 - j0))
                 for ih in range(i0, i1):
