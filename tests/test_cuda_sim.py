@@ -16,15 +16,19 @@ import pytest
 from graphdl.backends import available_backends
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED_SUITES = ["tests/test_state.py", "tests/test_stability.py", "tests/test_silent_errors.py",
+                 "tests/test_clear_errors.py", "tests/test_numerics.py"]
 
 
 def test_cuda_backend_on_the_simulator():
     pytest.importorskip("numba.cuda")
-    # tests/cuda_sim, and the shared state rules (tests/test_state.py) held on cuda
+    # tests/cuda_sim, and the shared reliability suites held on cuda: state rules,
+    # numerical stability, silent and clear errors, check_numerics (test_fuzz is left
+    # out: a minute on the simulator; run it by hand with the same environment)
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", GRAPHDL_TEST_BACKENDS="cuda")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "tests/cuda_sim", "tests/test_state.py"], cwd=ROOT, env=env,
+                           "tests/cuda_sim", *SHARED_SUITES], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     passed = re.search(r"(\d+) passed", proc.stdout)
