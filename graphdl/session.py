@@ -101,8 +101,7 @@ class Session:
 
     def _check_numerics(self, program, feeds, values):
         """Raise NumericsError naming the origin when a fetch or update is not finite."""
-        staged = self._ctx.staged()
-        bad_updates = [v for v, a in staged.items() if non_finite([a])]
+        bad_updates = self._ctx.staged_non_finite()  # device-staged ones included
         if not non_finite(values) and not bad_updates:
             return
         self._ctx.rollback()  # replay from the state the run started from

@@ -53,6 +53,8 @@ LIBRARY = {
     "copy_strided": (K.copy.copy_strided, (f32, i64, tup(3), f32, i64, tup(3), tup(3), i64)),
     "fill": (K.copy.fill, (f64, types.float64, i64)),
     "copy_flat": (K.copy.copy_flat, (f32, f64, i64)),
+    "flag_non_finite_f32": (K.check.flag_non_finite, (arr("int32"), i64, f32, i64)),
+    "flag_non_finite_f64": (K.check.flag_non_finite, (arr("int32"), i64, f64, i64)),
     "im2col": (K.conv.im2col, (f32, f32, GEOM, i64)),
     "col2im": (K.conv.col2im, (f32, f32, GEOM, i64)),
     "max_pool": (K.conv.max_pool, (f32, f32, GEOM, i64)),

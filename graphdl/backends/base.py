@@ -24,9 +24,12 @@ registered backend to them):
   an array from ``feeds``. Two exceptions keep the transaction: an update written
   straight into the variable's array (``BufferPlan.in_place``, graphdl/passes/
   buffers.py) is allowed only where nothing after the first such write can fail;
-  a backend keeping variables on a device commits its device copies itself at the
-  end of a run that succeeded (graphdl/backends/numba_cuda). Either way the arrays
-  the caller holds never change: fetches never alias variable values.
+  a backend keeping variables on a device stages its device copies as one
+  :class:`DeviceUpdates` with ``ctx.stage_device(...)`` instead of copying them
+  back: the Session's commit commits them, a rollback discards them, and
+  ``check_numerics`` asks them which hold NaN or inf (graphdl/backends/numba_cuda).
+  Either way the arrays the caller holds never change: fetches never alias
+  variable values.
 * **Fetched arrays** — ``run`` returns arrays the backend will not touch again
   (no buffer reused by the next run). The Session copies a fetch only where it
   would alias a variable's value, a feed, a constant or another fetch, so the
@@ -49,6 +52,31 @@ class Backend:
         raise NotImplementedError
 
 
+class DeviceUpdates:
+    """New variable values a backend keeps on its device, staged for one run.
+
+    ``variables``: the Variables they update. The Session (through the RunContext)
+    calls :meth:`commit` when the run succeeded, else :meth:`discard`;
+    ``check_numerics`` calls :meth:`non_finite` before committing.
+    """
+
+    variables = ()
+
+    def non_finite(self):
+        """The Variables among ``variables`` whose new value holds NaN or inf."""
+        raise NotImplementedError
+
+    def commit(self):
+        """Make the staged values the variables' values."""
+        raise NotImplementedError
+
+    def discard(self):
+        """Forget the staged values, and bring the RunContext's stored values up to
+        date with the device's committed ones (a host replay then starts from the
+        state the run started from)."""
+        raise NotImplementedError
+
+
 class RunContext:
     """Session state seen by stateful ops: variable values and randomness.
 
@@ -63,6 +91,7 @@ class RunContext:
         self.rng = np.random.default_rng(self._seed_seq)
         self.values = {}  # Variable -> committed np.ndarray
         self._staged = None  # Variable -> value written in the run in progress
+        self._device = []  # DeviceUpdates staged by the run in progress
         self._rng_state = None
 
     # -- what backends use ------------------------------------------------------------
@@ -86,6 +115,13 @@ class RunContext:
         else:
             self.values[var] = value
 
+    def stage_device(self, updates):
+        """Stage a :class:`DeviceUpdates` (outside a run: commit it at once)."""
+        if self._staged is not None:
+            self._device.append(updates)
+        else:
+            updates.commit()
+
     def variable_rng(self, var):
         """The generator ``var``'s initializer draws from: seed and name, nothing else."""
         digest = hashlib.sha256(var.name.encode("utf-8")).digest()
@@ -98,20 +134,33 @@ class RunContext:
         """Open a run: writes are staged until :meth:`commit`. ``draws=False`` says the
         run has no random op (then the generator's state need not be saved)."""
         self._staged = {}
+        self._device = []
         self._rng_state = self.rng.bit_generator.state if draws else None
 
     def staged(self):
         """The values written so far in the run in progress."""
         return self._staged or {}
 
+    def staged_non_finite(self):
+        """The Variables whose staged new value holds NaN or inf (host and device)."""
+        host = [v for v, a in self.staged().items()
+                if np.asarray(a).dtype.kind in "fc" and not np.all(np.isfinite(a))]
+        return host + [v for d in self._device for v in d.non_finite()]
+
     def commit(self, owned=lambda value: value):
         """Store the staged values (each passed through ``owned``) and close the run."""
         staged, self._staged = self._staged, None
+        device, self._device = self._device, []
         for var, value in (staged or {}).items():
             self.values[var] = owned(value)
+        for updates in device:
+            updates.commit()
 
     def rollback(self):
         """Forget the staged values and the random draws of the failed run."""
         self._staged = None
+        device, self._device = self._device, []
+        for updates in device:
+            updates.discard()
         if self._rng_state is not None:
             self.rng.bit_generator.state = self._rng_state

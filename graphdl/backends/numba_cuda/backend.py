@@ -16,8 +16,11 @@
 store (uploaded only when first used or changed on the host), the host function
 launches everything, fetched values are copied back as NumPy arrays, and only
 then, with every kernel finished and every device check passed, are the new
-variable values committed (a run is a transaction: a failing run changes
-nothing).
+variable values staged, on the device, with the Session's RunContext
+(:class:`StagedUpdates`): the Session commits them when the run succeeded and
+discards them when it failed, also when ``check_numerics`` found a NaN or inf
+in them (a finite check on the device, run only then). A run is a transaction:
+a failing run changes nothing.
 """
 
 import weakref
@@ -25,14 +28,15 @@ import weakref
 import numpy as np
 
 from ...passes import optimize
-from ..base import Backend
+from ..base import Backend, DeviceUpdates
 from . import codegen, fused
 from .device import require_device
 from .fused_matmul import MatmulSource
 from .fused_reduce import MODES, ReductionSource
+from .kernels.check import flag_non_finite
 from .rules import RULES, unsupported
 from .rules_compute import check_no_error
-from .runtime import Buf, Runtime
+from .runtime import Buf, Runtime, launch_1d
 
 
 class CudaBackend(Backend):
@@ -65,8 +69,8 @@ class DeviceStore:
     device copy stands for. If the session's stored value is replaced (a
     checkpoint restore writes it), the identity differs and the device copy is
     refreshed. Device updates are not staged through ``ctx.write_variable``
-    (copying every step back would defeat residency); they are committed here, at
-    the end of a run that succeeded, which the Session treats the same way.
+    (copying every step back would defeat residency) but as a
+    :class:`StagedUpdates` that the Session commits here when the run succeeded.
     :meth:`sync_to_host` copies the device values into ``ctx.values`` on demand.
     """
 
@@ -112,6 +116,36 @@ class DeviceStore:
             self.entries[var] = (buf, host)
 
 
+class StagedUpdates(DeviceUpdates):
+    """One run's new variable values, still in the run's device buffers."""
+
+    def __init__(self, store, ctx, rt, pairs):
+        self.store, self.ctx, self.rt = store, ctx, rt
+        self.pairs = pairs  # [(Variable, Buf)]
+        self.variables = [var for var, _ in pairs]
+
+    def non_finite(self):
+        """One device pass per float update sets its flag; one small copy back."""
+        checked = [(k, buf) for k, (_, buf) in enumerate(self.pairs) if buf.dtype.kind == "f"]
+        if not checked:
+            return []
+        from numba import cuda  # noqa: PLC0415
+        flags = cuda.to_device(np.zeros(len(self.pairs), np.int32))
+        for k, buf in checked:
+            launch_1d(flag_non_finite, buf.size, flags, k, buf.data, buf.size)
+        hits = flags.copy_to_host()
+        return [var for k, (var, _) in enumerate(self.pairs) if hits[k]]
+
+    def commit(self):
+        for var, buf in self.pairs:
+            self.store.commit(self.ctx, var, buf, self.rt)
+
+    def discard(self):
+        # the device keeps the values the run started from: the host copies follow
+        # them, so a reference replay (check_numerics) starts from the same state
+        self.store.sync_to_host(self.ctx)
+
+
 class Plan:
     """A compiled program: launchers, the generated module and its host function."""
 
@@ -141,8 +175,9 @@ class Plan:
             fetched, updated = host(launchers, rt, *args)
             values = [None if b is None else b.to_host() for b in fetched]  # synchronizes
             check_no_error(rt)
-            for (var, _), buf in zip(lp.updates, updated):
-                store.commit(ctx, var, buf, rt)
+            if updated:
+                pairs = [(var, buf) for (var, _), buf in zip(lp.updates, updated)]
+                ctx.stage_device(StagedUpdates(store, ctx, rt, pairs))
             return values
         run.plan = self
         return run

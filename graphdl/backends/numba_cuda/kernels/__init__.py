@@ -1,6 +1,6 @@
 """CUDA library kernels, one module per op family (mirroring graphdl/ops/).
 
-Dtype-generic modules (``copy``, ``conv``, ``labels``, ``random``) are imported
+Dtype-generic modules (``check``, ``copy``, ``conv``, ``labels``, ``random``) are imported
 as they are; modules with typed shared memory (``reduction``, ``linalg``,
 ``nn``) are rendered per dtype by :func:`typed` from their source file.
 """
@@ -8,7 +8,7 @@ as they are; modules with typed shared memory (``reduction``, ``linalg``,
 from functools import cache
 from pathlib import Path
 
-from . import array, common, conv, copy, labels, random  # noqa: F401
+from . import array, check, common, conv, copy, labels, random  # noqa: F401
 
 _DIR = Path(__file__).resolve().parent
 TYPED = ("reduction", "linalg", "nn")
