@@ -30,6 +30,10 @@ lint: setup
 test: setup lint
 	$(PY) -m pytest -q tests
 
+# every op-table variant on the compiled backends (slow: Numba compiles)
+test-compiled: setup
+	GRAPHDL_FULL_OPTABLE=1 $(PY) -m pytest -q tests/test_op_table.py -k backend_matches
+
 # differential fuzzing: 1000 random graphs, every registered backend against the
 # reference and central differences (make test runs a small derandomized sample)
 fuzz: setup

@@ -14,6 +14,7 @@ This module only re-exports the public API; each op lives with its rules in
 from . import data, initializers, losses, metrics, nn, optim
 from .autodiff import gradients
 from .checkpoint import CheckpointError, restore, save
+from .compiled import Compiled, compile  # noqa: A004 (gd.compile)
 from .dtypes import bool_, float32, float64, int32, int64
 from .errors import (
                      DTypeError,

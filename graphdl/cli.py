@@ -1,4 +1,6 @@
-"""The ``graphdl`` command: ``graphdl render SCRIPT.py:FUNCTION -o out.svg``.
+"""The ``graphdl`` command: ``graphdl render SCRIPT.py:FUNCTION -o out.svg`` draws a
+graph; ``graphdl compile SCRIPT.py:FUNCTION --backend numba -o DIR`` writes the
+program a compiled backend generates for it (source, pass log, kernels picture).
 
 ``FUNCTION`` is called with no arguments while a fresh graph is the default
 graph. It may return a Graph, a tensor, a list/tuple/dict of tensors (their
@@ -50,6 +52,18 @@ def _parser():
     r.add_argument("--cross-links", choices=("auto", "yes", "no"), default="auto",
                    help="draw edges between forward pass, gradients and updates (yes), or "
                         "reference boxes (no: fast for big graphs); auto: yes up to 200 nodes")
+    c = sub.add_parser("compile", help="write the program a compiled backend generates",
+                       description="Compile what FUNCTION in SCRIPT.py returns (tensors or "
+                                   "ops to fetch; a Graph or nothing: its final nodes) and "
+                                   "write program.py (the generated source), passes.log "
+                                   "and kernels.svg (the fused kernels as clusters).")
+    c.add_argument("target", metavar="SCRIPT.py:FUNCTION",
+                   help="a script path or module name, a colon, and a function name")
+    c.add_argument("--backend", default="numba", help="the compiled backend (default numba)")
+    c.add_argument("-o", "--output", metavar="DIR", required=True,
+                   help="the directory to write into (created if missing)")
+    c.add_argument("--no-picture", action="store_false", dest="picture",
+                   help="skip kernels.svg (no Graphviz needed)")
     return parser
 
 
@@ -142,12 +156,37 @@ def render_command(args):
     print(f"wrote {args.output}", file=sys.stderr)
 
 
+def _fetches(what, graph):
+    """What to compile: the returned tensors/ops, or a graph's final nodes."""
+    if isinstance(what, Graph) or what is None:
+        graph = what if isinstance(what, Graph) else graph
+        used = {t for n in graph.nodes for t in n.inputs}
+        used |= {c for n in graph.nodes for c in n.control_inputs}
+        return [n.outputs[0] if n.outputs else n for n in graph.nodes
+                if n not in used and not (n.outputs and n.outputs[0] in used)
+                and n.op.source is None]
+    if isinstance(what, dict):
+        return list(what.values())
+    return list(what) if isinstance(what, (list, tuple)) else [what]
+
+
+def compile_command(args):
+    """``graphdl compile``: build the target, compile it, write the three files."""
+    from .compiled import compile as compile_fetches  # noqa: PLC0415
+    what, graph = build_target(load_function(args.target))
+    compiled = compile_fetches(_fetches(what, graph), backend=args.backend)
+    for path in compiled.write(args.output, picture=args.picture):
+        print(f"wrote {path}", file=sys.stderr)
+
+
 def main(argv=None):
     """Entry point of the ``graphdl`` command; returns the exit status (2 on errors)."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "render":
             render_command(args)
+        elif args.command == "compile":
+            compile_command(args)
     except GraphError as exc:
         print(f"graphdl {args.command}: error: {exc}", file=sys.stderr)
         return 2

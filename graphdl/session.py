@@ -1,9 +1,11 @@
 """Session: runs fetches of a graph with feeds, holding variable values.
 
-``Session(graph=None, backend="numpy", seed=None)``; ``sess.run(fetches,
-feed_dict)`` where ``fetches`` is a tensor, an op node, a tensor name, or a
-list/tuple/dict nesting of those. Programs are compiled once per (fetches,
-feeds) signature and cached, so a training loop compiles its step once.
+``Session(graph=None, backend="default", seed=None)`` (the default backend is
+``$GRAPHDL_BACKEND``, else "auto": interpreted first, compiled once a program
+repeats); ``sess.run(fetches, feed_dict)`` where ``fetches`` is a tensor, an op
+node, a tensor name, or a list/tuple/dict nesting of those. Programs are compiled
+once per (fetches, feeds) signature and cached, so a training loop compiles its step
+once.
 """
 
 import threading
@@ -35,7 +37,7 @@ class Session:
     docs/reliability.md.
     """
 
-    def __init__(self, graph=None, backend="numpy", seed=None, check_numerics=False):
+    def __init__(self, graph=None, backend="default", seed=None, check_numerics=False):
         if graph is not None and not isinstance(graph, Graph):
             raise GraphError(f"Session: graph must be a gd.Graph or None, got "
                              f"{type(graph).__name__} {graph!r}")

@@ -6,11 +6,22 @@ written once and hold on every backend.
 """
 
 import os
+from pathlib import Path
 
 import pytest
 
-import graphdl as gd
-from graphdl.backends import available_backends
+# Compiled backends cache generated programs on disk; one directory for the whole test
+# run (and the next ones: compiles are the suite's main cost), unless one is chosen.
+os.environ.setdefault("GRAPHDL_CACHE_DIR",
+                      str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "graphdl"))
+
+# Sessions without a backend argument interpret here (the default, "auto", would compile
+# repeated programs in the background and compete with the suite for the cores); the
+# backends are chosen explicitly through the ``backend`` fixture.
+os.environ.setdefault("GRAPHDL_BACKEND", "numpy")
+
+import graphdl as gd  # noqa: E402
+from graphdl.backends import available_backends  # noqa: E402
 
 
 def _test_backends():

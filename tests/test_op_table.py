@@ -1,5 +1,7 @@
 """Generic tests over every op in the op table (tests/optable)."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -197,3 +199,83 @@ def test_internal_ops_are_reached_through_the_table():
         reached |= _graph_ops(info, arrays, batch_none=True)
     missing = sorted(set(COVERED_THROUGH_PARENTS) - reached)
     assert not missing, f"allow-listed as covered through their parents, never built: {missing}"
+
+
+# -- every other backend against the reference, batched ---------------------------------
+# Compiled backends pay a compile per program, so instead of one program per op and
+# sample, each op family's samples go into one graph: one program per (family,
+# variant), compared output by output with the reference backend.
+def _families():
+    from .optable import conv, elementwise, linalg, nn, reduction, shape  # noqa: PLC0415
+    return {"elementwise": elementwise.OPS, "linalg": linalg.OPS,
+            "reduction": reduction.OPS, "shape": shape.OPS, "nn": nn.OPS, "conv": conv.OPS}
+
+
+VARIANTS = ["float64", "float32", "batch_none", "grad", "grad2", "grad_batch_none"]
+# Numba compiles cost ~0.1-0.3 s per loop nest: `make test` runs the forward pass of
+# every op's first sample per family; GRAPHDL_FULL_OPTABLE=1 (`make test-compiled`)
+# runs every variant, every float64 sample.
+FULL = os.environ.get("GRAPHDL_FULL_OPTABLE", "") not in ("", "0")
+FAMILY_NAMES = ["elementwise", "linalg", "reduction", "shape", "nn", "conv"]
+
+
+def _batched_graph(infos, variant, rng):
+    """(graph, feeds, [(label, tensor)]) holding every sample of ``infos`` for ``variant``."""
+    dtype = "float32" if variant == "float32" else "float64"
+    batch_none = variant.endswith("batch_none")
+    g = gd.Graph(seed=0)
+    feeds, outputs = {}, []
+    with g.as_default():
+        for info in infos:
+            if variant == "float32" and not info.float32:
+                continue
+            if variant.startswith("grad") and not info.grad:
+                continue
+            if variant == "grad2" and not info.second_order:
+                continue
+            samples = info.samples(rng)
+            if variant != "float64" or not FULL:  # all samples once; variants on the first
+                samples = samples[:1]
+            for s, arrays in enumerate(samples):
+                scope = "".join(c if c.isalnum() else "_" for c in info.name)
+                with gd.name_scope(f"{scope}_{s}"):
+                    phs = _placeholders(arrays, dtype, batch_none)
+                    try:
+                        out = info.build(*phs)
+                    except gd.ShapeError:
+                        continue  # the op needs a static first dimension
+                    feeds.update({p: a.astype(p.dtype) for p, a in zip(phs, arrays)})
+                    if not variant.startswith("grad"):
+                        outputs.append((f"{info.name}[{s}]", out))
+                        continue
+                    xs = [p for p in phs if p.dtype.kind == "f"]
+                    u = gd.constant(rng.standard_normal(np.shape(info.reference(*arrays))))
+                    grads = gd.gradients(gd.sum(out * u), xs, unconnected="zero")
+                    if variant == "grad2":
+                        w = [gd.constant(rng.standard_normal(np.shape(a))) for a in arrays
+                             if a.dtype.kind == "f"]
+                        second = sum(gd.sum(gr * wi) for gr, wi in zip(grads, w))
+                        grads = gd.gradients(second, xs, unconnected="zero")
+                    outputs += [(f"d{info.name}[{s}]/d{x.name}", gr)
+                                for x, gr in zip(xs, grads)]
+    return g, feeds, outputs
+
+
+@pytest.mark.parametrize("variant", VARIANTS if FULL else ["float64"])
+@pytest.mark.parametrize("family", FAMILY_NAMES)
+def test_backend_matches_reference(backend, family, variant):
+    """Forward (float64; float32 and an unknown batch dim) and first- and second-order
+    gradients of every op in the table, on ``backend``, equal the reference's: one
+    program per family and variant."""
+    if backend == "numpy":
+        pytest.skip("the reference itself: checked against NumPy formulas above")
+    g, feeds, outputs = _batched_graph(_families()[family], variant,
+                                       np.random.default_rng(7))
+    tensors = [t for _, t in outputs]
+    want = gd.Session(g, backend="numpy", seed=0).run(tensors, feeds)
+    got = gd.Session(g, backend=backend, seed=0).run(tensors, feeds)
+    tol = dict(rtol=2e-5, atol=1e-5) if variant == "float32" else dict(rtol=1e-9, atol=1e-10)
+    for (label, _t), w, r in zip(outputs, want, got):
+        assert r.dtype == w.dtype and r.shape == w.shape, \
+            f"{label}: {r.dtype}{r.shape} vs reference {w.dtype}{w.shape}"
+        np.testing.assert_allclose(r, w, err_msg=label, **tol)

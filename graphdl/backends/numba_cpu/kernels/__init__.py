@@ -1,1 +1,21 @@
-"""Library kernels compiled once per dtype, cached on disk, called from generated code."""
+"""The CPU lowering table (one module per op family registers its rules) and the
+library kernels that generated code calls (:mod:`.conv`: convolution and pooling,
+``@njit(cache=True)``, compiled once per dtype and shared by every program).
+
+A rule is ``rule(ctx, lop)``: it writes the code computing ``lop``'s outputs into
+the generated program through ``ctx`` (:class:`~..codegen.Context`). Elementwise ops
+need no rule of their own: every op with a scalar rule (``OpDef.scalar``) is lowered
+as one loop by :func:`.elementwise.lower_elementwise`, including ops defined after
+this module was imported (:func:`table` registers them when asked).
+"""
+
+from ...lowering import LoweringTable
+
+CPU = LoweringTable("numba")
+
+
+def table():
+    """The CPU table, with every elementwise op registered so far."""
+    from . import conv_rules, elementwise, linalg, nn, reduction, shape, state  # noqa: F401,PLC0415
+    elementwise.register_scalar_ops()
+    return CPU

@@ -1,0 +1,83 @@
+"""The "auto" backend: interpret a program at first, compile it once it repeats.
+
+A user's first tiny graph should not wait seconds for a compiler, and a training
+loop should not run interpreted. So "auto" runs each program on the NumPy reference
+backend, and from its ``compile_after``-th run (default 2: a program run twice is
+probably in a loop) compiles it with the "numba" backend in a background thread,
+still interpreting meanwhile; the run after the native program is ready, it switches.
+Both backends share the session state (variables, the random generator) and compute
+the same values (to float rounding), so the switch is invisible but for speed.
+
+If the compiled backend cannot compile the program (an op without a lowering), auto
+warns once and keeps interpreting: unlike ``backend="numba"``, auto promises only
+that results are right. ``GRAPHDL_AUTO_COMPILE_AFTER=N`` changes the threshold
+(0: never compile).
+"""
+
+import os
+import threading
+import warnings
+
+from . import get_backend, register_backend
+from .base import Backend
+
+
+class AutoBackend(Backend):
+    """Reference first; the numba backend in the background once a program repeats."""
+
+    name = "auto"
+
+    def __init__(self, compile_after=None, compiled="numba"):
+        if compile_after is None:
+            compile_after = int(os.environ.get("GRAPHDL_AUTO_COMPILE_AFTER", "2"))
+        self.compile_after = compile_after
+        self.compiled = compiled
+
+    def compile(self, program):
+        return AutoProgram(program, get_backend("numpy").compile(program), self)
+
+
+class AutoProgram:
+    """A program that switches from the interpreter to native code when it is ready."""
+
+    def __init__(self, program, interpreted, backend):
+        self.program = program
+        self.interpreted = interpreted
+        self.backend = backend
+        self.runs = 0
+        self.native = None        # the compiled program, once usable
+        self.error = None         # why it could not be compiled
+        self._thread = None
+
+    def __call__(self, ctx, feeds):
+        self.runs += 1
+        if self.native is not None:
+            return self.native(ctx, feeds)
+        after = self.backend.compile_after
+        if self._thread is None and after and self.runs >= after:
+            self._thread = threading.Thread(target=self._compile, args=(ctx, feeds),
+                                            name="graphdl-compile", daemon=True)
+            self._thread.start()
+        return self.interpreted(ctx, feeds)
+
+    def wait(self):
+        """Block until the background compile finished (tests, benchmarks)."""
+        if self._thread is not None:
+            self._thread.join()
+        return self.native is not None
+
+    def _compile(self, ctx, feeds):
+        try:
+            native = get_backend(self.backend.compiled).compile(self.program)
+            native.warm_up(ctx, feeds)
+        except Exception as exc:  # noqa: BLE001 (reported below; interpreting goes on)
+            self.error = exc
+            warnings.warn(f"graphdl: backend 'auto' keeps interpreting a program that "
+                          f"{self.backend.compiled!r} cannot compile: {exc}", stacklevel=1)
+            return
+        self.native = native
+
+
+register_backend("auto", AutoBackend, primary=False)
+
+__all__ = ["AutoBackend", "AutoProgram"]
