@@ -7,6 +7,7 @@ program that ``Session.run(fetches, feed_dict)`` would run, and returns a
 ``graphdl compile`` command writes the same three things into a directory.
 """
 
+import inspect
 from pathlib import Path
 
 from .backends import get_backend
@@ -79,7 +80,8 @@ def compile(fetches, feeds=None, backend="numba"):  # noqa: A001 (gd.compile)
     compiler = get_backend(backend)
     if not hasattr(compiler, "compile") or compiler.name in ("numpy", "auto"):
         raise GraphError(f"compile: backend {backend!r} does not generate code")
-    runnable = compiler.compile(program, log=True)
+    takes_log = "log" in inspect.signature(compiler.compile).parameters
+    runnable = compiler.compile(program, log=True) if takes_log else compiler.compile(program)
     if not hasattr(runnable, "source"):
         raise GraphError(f"compile: backend {backend!r} does not generate code")
     return Compiled(flat, runnable)
