@@ -30,9 +30,10 @@ lint: setup
 test: setup lint
 	$(PY) -m pytest -q tests
 
-# every op-table variant on the compiled backends (slow: Numba compiles)
+# the whole suite on the reference and the numba backend, every op-table variant
+# (slow: Numba compiles; the cache in .pytest_cache/graphdl makes reruns fast)
 test-compiled: setup
-	GRAPHDL_FULL_OPTABLE=1 $(PY) -m pytest -q tests/test_op_table.py -k backend_matches
+	GRAPHDL_TEST_BACKENDS=numpy,numba GRAPHDL_FULL_OPTABLE=1 $(PY) -m pytest -q tests
 
 # differential fuzzing: 1000 random graphs, every registered backend against the
 # reference and central differences (make test runs a small derandomized sample)

@@ -15,6 +15,13 @@ import pytest
 os.environ.setdefault("GRAPHDL_CACHE_DIR",
                       str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "graphdl"))
 
+# Tests over "every backend" (the ``backend`` fixture, the fuzzer) run on the reference
+# only unless GRAPHDL_TEST_BACKENDS names more: Numba compiles make the compiled
+# backends' share of the suite take far longer than the 10 minutes `make test` may
+# (a 2-core machine; an unrolled LSTM step is one 200 KB program). `make test-compiled`
+# runs the whole suite on numpy and numba; tests/test_numba_*.py always run.
+os.environ.setdefault("GRAPHDL_TEST_BACKENDS", "numpy")
+
 # Sessions without a backend argument interpret here (the default, "auto", would compile
 # repeated programs in the background and compete with the suite for the cores); the
 # backends are chosen explicitly through the ``backend`` fixture.
