@@ -19,7 +19,8 @@ os.environ.setdefault("GRAPHDL_CACHE_DIR",
 # only unless GRAPHDL_TEST_BACKENDS names more: Numba compiles make the compiled
 # backends' share of the suite take far longer than the 10 minutes `make test` may
 # (a 2-core machine; an unrolled LSTM step is one 200 KB program). `make test-compiled`
-# runs the whole suite on numpy and numba; tests/test_numba_*.py always run.
+# runs the whole suite on numpy and numba; tests/test_numba_*.py and the op table on
+# every compiled backend (test_op_table.py::test_backend_matches_reference) always run.
 os.environ.setdefault("GRAPHDL_TEST_BACKENDS", "numpy")
 
 # Sessions without a backend argument interpret here (the default, "auto", would compile
