@@ -1,6 +1,7 @@
 """The ``graphdl`` command: ``graphdl render SCRIPT.py:FUNCTION -o out.svg`` draws a
 graph; ``graphdl compile SCRIPT.py:FUNCTION --backend numba -o DIR`` writes the
-program a compiled backend generates for it (source, pass log, kernels picture).
+program a compiled backend generates for it (source, pass log, kernels picture;
+with ``--backend cuda``: kernel sources, lowered program and PTX).
 
 ``FUNCTION`` is called with no arguments while a fresh graph is the default
 graph. It may return a Graph, a tensor, a list/tuple/dict of tensors (their
@@ -19,7 +20,8 @@ import sys
 from pathlib import Path
 
 from .errors import GraphError
-from .graph import Graph
+from .graph import Graph, Node, Tensor
+from .program import Program
 from .viz import FORMATS, VIEWS, render
 from .viz.select import graph_and_roots
 
@@ -56,10 +58,13 @@ def _parser():
                        description="Compile what FUNCTION in SCRIPT.py returns (tensors or "
                                    "ops to fetch; a Graph or nothing: its final nodes) and "
                                    "write program.py (the generated source), passes.log "
-                                   "and kernels.svg (the fused kernels as clusters).")
+                                   "and kernels.svg (the fused kernels as clusters); with "
+                                   "--backend cuda: program.py, lowered.txt and one .ptx "
+                                   "per generated kernel (no GPU needed).")
     c.add_argument("target", metavar="SCRIPT.py:FUNCTION",
                    help="a script path or module name, a colon, and a function name")
-    c.add_argument("--backend", default="numba", help="the compiled backend (default numba)")
+    c.add_argument("--backend", default="numba",
+                   help="the compiled backend: numba (default) or cuda")
     c.add_argument("-o", "--output", metavar="DIR", required=True,
                    help="the directory to write into (created if missing)")
     c.add_argument("--no-picture", action="store_false", dest="picture",
@@ -171,12 +176,29 @@ def _fetches(what, graph):
 
 
 def compile_command(args):
-    """``graphdl compile``: build the target, compile it, write the three files."""
+    """``graphdl compile``: build the target, compile it, write the three files
+    (for ``--backend cuda``: the kernel sources, the lowered program and PTX)."""
     from .compiled import compile as compile_fetches  # noqa: PLC0415
     what, graph = build_target(load_function(args.target))
-    compiled = compile_fetches(_fetches(what, graph), backend=args.backend)
-    for path in compiled.write(args.output, picture=args.picture):
+    fetches = _fetches(what, graph)
+    if args.backend in ("cuda", "numba_cuda"):
+        written = _export_cuda(fetches, args.output)
+    else:
+        written = compile_fetches(fetches, backend=args.backend).write(
+            args.output, picture=args.picture)
+    for path in written:
         print(f"wrote {path}", file=sys.stderr)
+
+
+def _export_cuda(fetches, out_dir):
+    """The cuda backend's program.py, lowered.txt and one PTX file per generated
+    kernel; no GPU needed (the CUDA Session itself would insist on one)."""
+    from .backends.numba_cuda.export import export  # noqa: PLC0415
+    from .compiled import needed_placeholders  # noqa: PLC0415
+    if not fetches or not all(isinstance(f, (Tensor, Node)) for f in fetches):
+        raise GraphError("compile: fetches must be tensors or ops (or a list of them)")
+    feeds = sorted(needed_placeholders(fetches), key=lambda t: (t.node.id, t.index))
+    return export(Program(fetches, feeds), out_dir)
 
 
 def main(argv=None):
