@@ -154,3 +154,14 @@ def test_auto_interprets_first_and_switches_to_native_code(monkeypatch):
     np.testing.assert_array_equal(got, np.full(3, 7.0, "float32"))
     np.testing.assert_array_equal(sess.run(w), np.full(3, 7.0, "float32"))
     assert prog.runs == 3
+
+
+def test_a_large_folded_constant_is_passed_as_an_argument():
+    """Found by the differential fuzzer: a constant the fold pass turns into a
+    "constant" parameter (over 1 KiB) was taken for a variable (IndexError)."""
+    x = gd.placeholder((1, 2, 5, 7), "float64", name="x")
+    c = gd.constant(np.linspace(0, 1, 4 * 2 * 5 * 7).reshape(4, 2, 5, 7))
+    out = gd.concat([gd.tanh(x), gd.tanh(c)], axis=0)
+    feeds = {x: np.full((1, 2, 5, 7), 0.5)}
+    want = gd.Session(backend="numpy").run(out, feeds)
+    np.testing.assert_allclose(gd.Session(backend="numba").run(out, feeds), want, rtol=1e-12)

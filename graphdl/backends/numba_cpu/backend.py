@@ -110,6 +110,9 @@ class CompiledProgram:
         self._feeds = [v.ref for v in g.params if v.kind == "feed"]
         self._variables = [v.ref for v in g.params if v.kind == "variable"]
         self._kinds = [v.kind for v in g.params]
+        # "constant" params (large constants the fold pass turned into arguments)
+        self._constant_params = [_contiguous(np.array(v.ref)) for v in g.params
+                                 if v.kind == "constant"]
         self._constants = [_contiguous(np.array(a)) for a in g.constants]
 
     @property
@@ -187,11 +190,14 @@ class CompiledProgram:
         ``init=False`` leaves uninitialized variables alone (their initial value's type
         is used), for compiling ahead of a run from another thread."""
         args = []
-        fi = vi = 0
+        fi = vi = ci = 0
         for kind in self._kinds:
             if kind == "feed":
                 args.append(_contiguous(feeds[self._feeds[fi]]))
                 fi += 1
+            elif kind == "constant":
+                args.append(self._constant_params[ci])
+                ci += 1
             else:
                 var = self._variables[vi]
                 if init or var in ctx.values:
