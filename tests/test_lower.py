@@ -7,17 +7,7 @@ from graphdl.passes import lower
 from graphdl.passes.interpret import evaluate
 from graphdl.program import Program
 
-
-def _args(lp, sess, feeds):
-    out = []
-    for v in lp.params:
-        if v.kind == "feed":
-            out.append(np.asarray(feeds[v.ref], v.dtype))
-        elif v.kind == "variable":
-            out.append(sess._ctx.read_variable(v.ref))
-        else:
-            out.append(v.ref)
-    return out
+from .passcheck import args_for
 
 
 def test_training_step_lowers_to_the_reference_values_and_updates():
@@ -35,7 +25,7 @@ def test_training_step_lowers_to_the_reference_values_and_updates():
     assert all(lop.op.name not in ("group", "assign_sub", "assign_add") for lop in lp.ops)
 
     sess = gd.Session(seed=0)
-    fetches, updates = evaluate(lp, _args(lp, sess, {x: X}))
+    fetches, updates = evaluate(lp, args_for(lp, {x: X}, sess))
     expected_loss, _ = sess.run([loss, train], {x: X})
     np.testing.assert_allclose(fetches[0], expected_loss, rtol=1e-6)
     np.testing.assert_allclose(updates[W], sess.run(W), rtol=1e-6)
@@ -49,7 +39,7 @@ def test_assignments_chain_in_graph_order_and_reads_see_the_start_of_the_run():
         b = gd.assign(v, v * 10.0)   # v here is the value at the start of the run
     lp = lower(Program([b.node], []))
     sess = gd.Session()
-    _, updates = evaluate(lp, _args(lp, sess, {}))
+    _, updates = evaluate(lp, args_for(lp, {}, sess))
     sess.run(b.node)
     assert updates[v] == sess.run(v) == 10.0
 
