@@ -38,6 +38,19 @@ def _debug():
     return os.environ.get("GRAPHDL_DEBUG", "") not in ("", "0")
 
 
+def _owned(value, inputs, taken):
+    """``value``, copied if it may share memory with an argument of the call or with a
+    result already handed out. Numba returns views of its inputs (``W[0]``, a reshape)
+    whose ``.base`` is Numba's MemInfo, not the input array, so the Session's alias guard
+    cannot trace them; ``np.may_share_memory`` compares address bounds only (cheap)."""
+    if isinstance(value, np.ndarray):
+        if any(np.may_share_memory(value, a) for a in inputs) or \
+                any(np.may_share_memory(value, t) for t in taken):
+            value = value.copy()
+        taken.append(value)
+    return value
+
+
 def _contiguous(a):
     if a.flags.c_contiguous and a.flags.writeable:
         return a
@@ -219,10 +232,14 @@ class CompiledProgram:
                 raise self._run_time_error(ctx, feeds, exc.args) from None
             raise
         g = self.generated
-        fetched = [self._pick(spec, outs, args) for spec in g.fetches]
+        inputs = [a for a in args if isinstance(a, np.ndarray)]
+        taken = []  # results handed out so far: no two may share memory
+        fetched = [_owned(self._pick(spec, outs, args), inputs, taken) for spec in g.fetches]
         for var, spec, must_copy in g.updates:
             value = self._pick(spec, outs, args)
-            ctx.write_variable(var, value.copy() if must_copy and spec[0] != "out" else value)
+            if must_copy and spec[0] != "out":
+                value = value.copy()
+            ctx.write_variable(var, _owned(value, inputs, taken))
         return fetched
 
     def _run_time_error(self, ctx, feeds, args):
