@@ -15,7 +15,7 @@ import numpy as np
 from ...ops.reduction import MAX, MEAN, MIN, SUM
 from ..numba_common.codegen import dtype_name
 from .codegen import broadcast
-from .kernels.reduction import accumulator_dtype, init_text, store_cast
+from .kernels.reduction import accumulate, accumulator_dtype, init_text, store_cast
 
 
 class _Iteration:
@@ -127,17 +127,7 @@ def _reduction(ctx, kernel, ops):
         _body(ctx, producers, index, idx, set(stored), local)
         ctx.lop = red
         v = local[x] if x in local else index(x, idx)
-        target = [("0" if k in axes else idx[k]) for k in range(len(dims))
-                  if keep or k not in axes]
-        a = f"{acc}[{', '.join(target)}]" if target else f"{acc}[()]"
-        if op in (SUM, MEAN):
-            ctx.line(f"{a} += {v}")
-        else:
-            e = ctx.fresh("e")
-            ctx.line(f"{e} = {v}")
-            cmp = ">" if op is MAX else "<"
-            with ctx.block(f"if {e} {cmp} {a} or {e} != {e}:"):
-                ctx.line(f"{a} = {e}")
+        accumulate(ctx, op, acc, idx, axes, keep, v)
     if op is MEAN:
         ctx.line(f"{acc} /= {reduced}")
     store_cast(ctx, out, acc, acc_dtype)

@@ -55,21 +55,28 @@ def lower_reduce(ctx, lop):
     if op in (MAX, MIN) and any(x.shape[k] in (None, 0) for k in axes):
         ctx.fit_check(f"{reduced} > 0", "reduction over an empty axis has no identity")
     with ctx.loops([f"{xs}.shape[{k}]" for k in range(x.ndim)]) as idx:
-        target = [("0" if k in axes else idx[k]) for k in range(x.ndim) if keep or k not in axes]
-        a = f"{acc}[{', '.join(target)}]" if target else f"{acc}[()]"
         v = f"{xs}[{', '.join(idx)}]" if idx else f"{xs}[()]"
-        if op in (SUM, MEAN):
-            ctx.line(f"{a} += {v}")
-        else:
-            e = ctx.fresh("e")
-            ctx.line(f"{e} = {v}")
-            cmp = ">" if op is MAX else "<"
-            with ctx.block(f"if {e} {cmp} {a} or {e} != {e}:"):
-                ctx.line(f"{a} = {e}")
+        accumulate(ctx, op, acc, idx, axes, keep, v)
     if op is MEAN:
         ctx.line(f"{acc} /= {reduced}")
     store_cast(ctx, out, acc, acc_dtype)
     ctx.record_dims(out, acc_dims)
+
+
+def accumulate(ctx, op, acc, idx, axes, keep, v):
+    """Emit one element ``v`` (at loop indices ``idx``) into the accumulator array
+    ``acc``: added for sum/mean; for max/min kept when larger/smaller, NaN winning as in
+    ``np.max``. Shared by plain reductions and reductions with fused producers."""
+    target = [("0" if k in axes else idx[k]) for k in range(len(idx)) if keep or k not in axes]
+    a = f"{acc}[{', '.join(target)}]" if target else f"{acc}[()]"
+    if op in (SUM, MEAN):
+        ctx.line(f"{a} += {v}")
+        return
+    e = ctx.fresh("e")
+    ctx.line(f"{e} = {v}")
+    cmp = ">" if op is MAX else "<"
+    with ctx.block(f"if {e} {cmp} {a} or {e} != {e}:"):
+        ctx.line(f"{a} = {e}")
 
 
 @CPU.register(ARGMAX, ARGMIN)
