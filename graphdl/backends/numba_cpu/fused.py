@@ -15,7 +15,7 @@ import numpy as np
 from ...ops.reduction import MAX, MEAN, MIN, SUM
 from ..numba_common.codegen import dtype_name
 from .codegen import broadcast
-from .kernels.reduction import accumulate, accumulator_dtype, init_text, store_cast
+from .kernels.reduction import accumulator_dtype, init_text, reduction_loops, store_cast
 
 
 class _Iteration:
@@ -122,12 +122,11 @@ def _reduction(ctx, kernel, ops):
     reduced = " * ".join(dims[k] for k in sorted(axes)) or "1"
     if op in (MAX, MIN) and any(kernel.shape[k] in (None, 0) for k in axes):
         ctx.fit_check(f"{reduced} > 0", "reduction over an empty axis has no identity")
-    with ctx.loops(dims) as idx:
+    with reduction_loops(ctx, op, acc, acc_dtype, dims, axes, keep) as (idx, add):
         local = {}
         _body(ctx, producers, index, idx, set(stored), local)
         ctx.lop = red
-        v = local[x] if x in local else index(x, idx)
-        accumulate(ctx, op, acc, idx, axes, keep, v)
+        add(local[x] if x in local else index(x, idx))
     if op is MEAN:
         ctx.line(f"{acc} /= {reduced}")
     store_cast(ctx, out, acc, acc_dtype)

@@ -2,6 +2,8 @@
 compile time), and the shape plumbing of gradients: count, expand_dims, squeeze,
 broadcast_like, sum_to_like. Float sums accumulate in float64."""
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from ....ops.axes import BROADCAST_LIKE, EXPAND_DIMS, SQUEEZE, SUM_TO_LIKE
@@ -54,21 +56,45 @@ def lower_reduce(ctx, lop):
     reduced = " * ".join(ctx.dim(x, k) for k in sorted(axes)) or "1"
     if op in (MAX, MIN) and any(x.shape[k] in (None, 0) for k in axes):
         ctx.fit_check(f"{reduced} > 0", "reduction over an empty axis has no identity")
-    with ctx.loops([f"{xs}.shape[{k}]" for k in range(x.ndim)]) as idx:
-        v = f"{xs}[{', '.join(idx)}]" if idx else f"{xs}[()]"
-        accumulate(ctx, op, acc, idx, axes, keep, v)
+    dims = [f"{xs}.shape[{k}]" for k in range(x.ndim)]
+    with reduction_loops(ctx, op, acc, acc_dtype, dims, axes, keep) as (idx, add):
+        add(f"{xs}[{', '.join(idx)}]" if idx else f"{xs}[()]")
     if op is MEAN:
         ctx.line(f"{acc} /= {reduced}")
     store_cast(ctx, out, acc, acc_dtype)
     ctx.record_dims(out, acc_dims)
 
 
-def accumulate(ctx, op, acc, idx, axes, keep, v):
-    """Emit one element ``v`` (at loop indices ``idx``) into the accumulator array
-    ``acc``: added for sum/mean; for max/min kept when larger/smaller, NaN winning as in
-    ``np.max``. Shared by plain reductions and reductions with fused producers."""
-    target = [("0" if k in axes else idx[k]) for k in range(len(idx)) if keep or k not in axes]
-    a = f"{acc}[{', '.join(target)}]" if target else f"{acc}[()]"
+@contextmanager
+def reduction_loops(ctx, op, acc, acc_dtype, dims, axes, keep):
+    """The loop nest of a reduction over ``dims`` into the accumulator array ``acc``;
+    yields ``(idx, add)``: the loop indices and ``add(v)``, which emits the update of
+    one element ``v`` (written inside the innermost loop).
+
+    When the innermost axes are all reduced (a bias gradient: sum over N, H, W of
+    NCHW), they are accumulated in a local scalar that is added to ``acc`` once per
+    outer position: an update of the array element inside the loop is a store and a
+    reload per element (3.7 ms instead of 1.0 ms for a 64x32x26x26 sum)."""
+    n = len(dims)
+    split = n
+    while split > 0 and (split - 1) in axes:
+        split -= 1
+    if split == n:  # the innermost axis is kept: vectorizes over the array
+        with ctx.loops(dims) as idx:
+            yield idx, lambda v: accumulate(ctx, op, acc, idx, axes, keep, v)
+        return
+    with ctx.loops(dims[:split]) as outer:
+        s = ctx.fresh("s")
+        ctx.line(f"{s} = {dtype_name(acc_dtype)}({init_text(op, acc_dtype)})")
+        with ctx.loops(dims[split:]) as inner:
+            yield outer + inner, lambda v: _update(ctx, op, s, v)
+        target = [("0" if k in axes else outer[k]) for k in range(n) if keep or k not in axes]
+        _update(ctx, op, f"{acc}[{', '.join(target)}]" if target else f"{acc}[()]", s)
+
+
+def _update(ctx, op, a, v):
+    """``a`` (an lvalue) updated with the element ``v``: added for sum/mean; for
+    max/min replaced when larger/smaller, NaN winning as in ``np.max``."""
     if op in (SUM, MEAN):
         ctx.line(f"{a} += {v}")
         return
@@ -77,6 +103,14 @@ def accumulate(ctx, op, acc, idx, axes, keep, v):
     cmp = ">" if op is MAX else "<"
     with ctx.block(f"if {e} {cmp} {a} or {e} != {e}:"):
         ctx.line(f"{a} = {e}")
+
+
+def accumulate(ctx, op, acc, idx, axes, keep, v):
+    """Emit one element ``v`` (at loop indices ``idx``) into the accumulator array
+    ``acc``: added for sum/mean; for max/min kept when larger/smaller, NaN winning as in
+    ``np.max``. Shared by plain reductions and reductions with fused producers."""
+    target = [("0" if k in axes else idx[k]) for k in range(len(idx)) if keep or k not in axes]
+    _update(ctx, op, f"{acc}[{', '.join(target)}]" if target else f"{acc}[()]", v)
 
 
 @CPU.register(ARGMAX, ARGMIN)
