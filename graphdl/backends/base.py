@@ -29,11 +29,18 @@ registered backend to them):
   back: the Session's commit commits them, a rollback discards them, and
   ``check_numerics`` asks them which hold NaN or inf (graphdl/backends/numba_cuda).
   Either way the arrays the caller holds never change: fetches never alias
-  variable values.
+  variable values. An in-place write goes only into an array the backend made
+  itself and recorded in ``ctx.private`` (``private[var] is`` the stored value), and
+  only while ``ctx.in_place_ok`` (``begin(in_place=False)`` when the Session may still
+  roll back after the backend returned, as ``check_numerics`` does); otherwise the
+  backend writes into a copy and stages that.
 * **Fetched arrays** — ``run`` returns arrays the backend will not touch again
   (no buffer reused by the next run). The Session copies a fetch only where it
   would alias a variable's value, a feed, a constant or another fetch, so the
-  caller always owns what it gets.
+  caller always owns what it gets. A ``run`` with ``owns_results = True`` makes that
+  guarantee itself (its fetches are writable and share memory with no feed, constant,
+  variable value — stored or staged — or other fetch; its staged values share none
+  with a feed), and the Session skips its own check.
 * **Randomness** — random ops draw from ``ctx.rng``; a failed run restores it,
   so the next run draws what the failed one would have.
 """
@@ -93,6 +100,10 @@ class RunContext:
         self._staged = None  # Variable -> value written in the run in progress
         self._device = []  # DeviceUpdates staged by the run in progress
         self._rng_state = None
+        # Variable -> an array a backend made for it that nothing else holds (in-place
+        # updates write into the stored value only while it is still this array)
+        self.private = {}
+        self.in_place_ok = True  # see begin()
 
     # -- what backends use ------------------------------------------------------------
     def read_variable(self, var):
@@ -130,11 +141,14 @@ class RunContext:
         return np.random.default_rng(seq)
 
     # -- what the Session uses ----------------------------------------------------------
-    def begin(self, draws=True):
+    def begin(self, draws=True, in_place=True):
         """Open a run: writes are staged until :meth:`commit`. ``draws=False`` says the
-        run has no random op (then the generator's state need not be saved)."""
+        run has no random op (then the generator's state need not be saved).
+        ``in_place=False`` forbids writing updates into stored arrays in this run (the
+        Session may roll back after the backend returned)."""
         self._staged = {}
         self._device = []
+        self.in_place_ok = in_place
         self._rng_state = self.rng.bit_generator.state if draws else None
 
     def staged(self):

@@ -38,17 +38,61 @@ def _debug():
     return os.environ.get("GRAPHDL_DEBUG", "") not in ("", "0")
 
 
-def _owned(value, inputs, taken):
-    """``value``, copied if it may share memory with an argument of the call or with a
-    result already handed out. Numba returns views of its inputs (``W[0]``, a reshape)
-    whose ``.base`` is Numba's MemInfo, not the input array, so the Session's alias guard
-    cannot trace them; ``np.may_share_memory`` compares address bounds only (cheap)."""
-    if isinstance(value, np.ndarray):
-        if any(np.may_share_memory(value, a) for a in inputs) or \
-                any(np.may_share_memory(value, t) for t in taken):
-            value = value.copy()
-        taken.append(value)
-    return value
+def _writable(ctx, var):
+    """The array an in-place update of ``var`` is written into: the stored value
+    itself when it is private to the session state (made by this backend, see
+    ``RunContext.private``) and the run allows it, else a private copy (staged as the
+    new value after a successful run; the stored value stays untouched)."""
+    stored = ctx.read_variable(var)
+    if ctx.in_place_ok and ctx.private.get(var) is stored:
+        return stored
+    copy = np.array(stored, dtype=var.dtype, order="C")
+    ctx.private[var] = copy
+    return copy
+
+
+class _Results:
+    """Picks results of one native call as arrays the caller owns.
+
+    A result the generated code allocated in this call (``fresh``) is handed out as
+    it is the first time; anything else (a parameter, a view Numba made of an
+    argument — whose ``.base`` is Numba's MemInfo, not the argument, so the Session
+    could not trace it —, a second fetch of one value) is copied when it may share
+    memory with an argument or a result already handed out (``np.may_share_memory``
+    compares address bounds only: cheap)."""
+
+    def __init__(self, outs, args, fresh):
+        self.outs, self.args, self.fresh = outs, args, fresh
+        self.handed = set()
+        self.taken = []   # every array handed out
+        self.views = []   # those that were not fresh
+
+    def owned(self, spec):
+        if spec is None:
+            return None
+        kind, what = spec
+        if kind == "out" and what in self.fresh and what not in self.handed:
+            self.handed.add(what)
+            value = self.outs[what]
+            if self.views and any(np.may_share_memory(value, t) for t in self.views):
+                value = value.copy()
+            self.taken.append(value)
+            return value
+        if kind == "out":
+            self.handed.add(what)
+            value = self.outs[what]
+        elif kind == "param":
+            value = self.args[what]
+        else:
+            return np.array(what)
+        if isinstance(value, np.ndarray):
+            if any(np.may_share_memory(value, a) for a in self.args
+                   if isinstance(a, np.ndarray)) or \
+                    any(np.may_share_memory(value, t) for t in self.taken):
+                value = value.copy()
+            self.taken.append(value)
+            self.views.append(value)
+        return value
 
 
 def _contiguous(a):
@@ -120,12 +164,17 @@ class CompiledProgram:
         self.path = self._entry.path
         self._fn = None
         g = self.generated
-        self._feeds = [v.ref for v in g.params if v.kind == "feed"]
-        self._variables = [v.ref for v in g.params if v.kind == "variable"]
-        self._kinds = [v.kind for v in g.params]
-        # "constant" params (large constants the fold pass turned into arguments)
-        self._constant_params = [_contiguous(np.array(v.ref)) for v in g.params
-                                 if v.kind == "constant"]
+        in_place = {spec[1] for _, spec, _ in g.updates if spec[0] == "inplace"}
+        # per parameter: (kind, what): "feed" tensor, "variable" Variable, "written"
+        # Variable (its update is written into this argument), "constant" array
+        self._params = []
+        for j, v in enumerate(g.params):
+            if v.kind == "constant":  # a large constant the fold pass made an argument
+                self._params.append(("constant", _contiguous(np.array(v.ref))))
+            elif v.kind == "variable":
+                self._params.append(("written" if j in in_place else "variable", v.ref))
+            else:
+                self._params.append((v.kind, v.ref))
         self._constants = [_contiguous(np.array(a)) for a in g.constants]
 
     @property
@@ -201,27 +250,28 @@ class CompiledProgram:
     def arguments(self, ctx, feeds, init=True):
         """The native call's arguments: feeds, variables, constants (and the generator).
         ``init=False`` leaves uninitialized variables alone (their initial value's type
-        is used), for compiling ahead of a run from another thread."""
+        is used), for compiling ahead of a run from another thread: it changes nothing."""
         args = []
-        fi = vi = ci = 0
-        for kind in self._kinds:
+        for kind, what in self._params:
             if kind == "feed":
-                args.append(_contiguous(feeds[self._feeds[fi]]))
-                fi += 1
+                args.append(_contiguous(feeds[what]))
             elif kind == "constant":
-                args.append(self._constant_params[ci])
-                ci += 1
+                args.append(what)
+            elif not init:
+                args.append(_contiguous(ctx.read_variable(what)) if what in ctx.values
+                            else np.empty(what.shape, what.dtype))
+            elif kind == "written":
+                args.append(_writable(ctx, what))
             else:
-                var = self._variables[vi]
-                if init or var in ctx.values:
-                    args.append(_contiguous(ctx.read_variable(var)))
-                else:
-                    args.append(np.empty(var.shape, var.dtype))
-                vi += 1
+                args.append(_contiguous(ctx.read_variable(what)))
         args += self._constants
         if self.generated.uses_rng:
             args.append(ctx.rng)
         return args
+
+    #: the run hands out only arrays nobody else holds (see base.py): the Session
+    #: skips its alias guard
+    owns_results = True
 
     def __call__(self, ctx, feeds):
         args = self.arguments(ctx, feeds)
@@ -232,14 +282,13 @@ class CompiledProgram:
                 raise self._run_time_error(ctx, feeds, exc.args) from None
             raise
         g = self.generated
-        inputs = [a for a in args if isinstance(a, np.ndarray)]
-        taken = []  # results handed out so far: no two may share memory
-        fetched = [_owned(self._pick(spec, outs, args), inputs, taken) for spec in g.fetches]
-        for var, spec, must_copy in g.updates:
-            value = self._pick(spec, outs, args)
-            if must_copy and spec[0] != "out":
-                value = value.copy()
-            ctx.write_variable(var, _owned(value, inputs, taken))
+        results = _Results(outs, args, g.fresh_outs)
+        fetched = [results.owned(spec) for spec in g.fetches]
+        for var, spec, _ in g.updates:
+            if spec[0] == "inplace":  # already in the array passed (see _writable)
+                ctx.write_variable(var, args[spec[1]])
+                continue
+            ctx.write_variable(var, results.owned(spec))  # a parameter is copied there
         return fetched
 
     def _run_time_error(self, ctx, feeds, args):
@@ -259,17 +308,6 @@ class CompiledProgram:
         except GraphError as exc:
             return exc
         return self.generated.error(args)
-
-    @staticmethod
-    def _pick(spec, outs, args):
-        if spec is None:
-            return None
-        kind, what = spec
-        if kind == "out":
-            return outs[what]
-        if kind == "param":
-            return args[what]
-        return np.array(what)
 
 
 __all__ = ["CompiledProgram", "GraphError", "NumbaBackend"]

@@ -57,6 +57,10 @@ class Generated:
         self.line_ops = line_ops      # (first line, LOp), ascending
         self.uses_rng = uses_rng
         self.scalar_files = []        # sources of the scalar functions called
+        # indices of results that are arrays the call allocated (never views of its
+        # arguments or of each other); an update ("inplace", j) was written into
+        # argument j, a variable's array
+        self.fresh_outs = frozenset()
 
     def error(self, args):
         """The graphdl error for ``ValueError(ERROR_MARK, code)`` args (without the
@@ -100,6 +104,9 @@ class Context:
         self.lop = None        # the LOp being lowered (for error messages)
         self.imports = set()   # (module, names) the generated module imports
         self.dims = {}         # Value -> per-axis source expression (int or a name)
+        self.in_place = {}     # update Value -> variable parameter written in place
+        self.placed = set()    # update Values that were written in place
+        self.allocated = set()  # Values in arrays allocated by this call (no views)
 
     # -- names and elements ----------------------------------------------------------
     def name(self, v):
@@ -174,11 +181,19 @@ class Context:
 
     def alloc(self, v, dims, fill=None):
         """``name = np.empty(dims)`` (``np.zeros`` when ``fill`` is 0) for output ``v``
-        (dims: source expressions, recorded as ``v``'s dims)."""
+        (dims: source expressions, recorded as ``v``'s dims). An update written in place
+        (``in_place``) is given its variable's array instead: no allocation."""
+        param = self.in_place.get(v)
+        if param is not None and fill is None:
+            self.names[v] = self.names[param]
+            self.dims[v] = list(self.dims[param])
+            self.placed.add(v)
+            return self.names[v]
         self.record_dims(v, list(dims))
         shape = "(" + "".join(f"{self.dims[v][k]}, " for k in range(v.ndim)) + ")"
         fn = "np.zeros" if fill == 0 else "np.empty"
         self.line(f"{self.names[v]} = {fn}({shape}, {dtype_name(v.dtype)})")
+        self.allocated.add(v)
         return self.names[v]
 
     @contextmanager
@@ -318,6 +333,8 @@ def generate(lp, table):
     line_ops = []
     if lp.kernels is not None:
         from .fused import render_kernel  # noqa: PLC0415 (fused imports this module)
+        from .inplace import in_place_updates  # noqa: PLC0415
+        ctx.in_place = in_place_updates(lp, table)
         for kernel in lp.kernels:
             render_kernel(ctx, kernel, table, node_name, line_ops)
     else:
@@ -337,6 +354,8 @@ def generate(lp, table):
     outs, out_index = [], {}
     const_values = {v for v, _ in ctx.const_args}
 
+    fresh = set()  # indices of outs that are arrays allocated by the call (no views)
+
     def result(v, copy=False):
         if v.is_param:
             return ("param", lp.params.index(v))
@@ -346,6 +365,8 @@ def generate(lp, table):
         key = (v, copy)
         if key not in out_index:
             out_index[key] = len(outs)
+            if copy or (v in ctx.allocated and v not in ctx.placed):
+                fresh.add(len(outs))
             outs.append(f"np.copy({ctx.names[v]})" if copy else ctx.names[v])
         return ("out", out_index[key])
 
@@ -353,6 +374,9 @@ def generate(lp, table):
     updates = []
     seen = set()
     for var, v in lp.updates:
+        if v in ctx.placed:  # written into the variable's array (its parameter)
+            updates.append((var, ("inplace", lp.params.index(ctx.in_place[v])), False))
+            continue
         copy = v in ctx.aliases or v in seen
         seen.add(v)
         updates.append((var, result(v, copy=copy and not v.is_param), v.is_param or copy))
@@ -380,6 +404,7 @@ def generate(lp, table):
     line_ops = [(first + offset, lop) for first, lop in line_ops]
     generated = Generated(source, list(lp.params), [a for _, a in ctx.const_args], fetches,
                           updates, ctx.errors, line_ops, ctx.uses_rng)
+    generated.fresh_outs = frozenset(fresh)
     generated.scalar_files = ctx.scalars.modules()
     return generated
 

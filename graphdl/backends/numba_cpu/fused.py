@@ -6,16 +6,24 @@
 * ``reduction``: the same loop nest over the reduction's *input* shape, the producers
   computed as scalars and the last value accumulated (float sums in float64).
 * ``matmul``: the matmul's rule (BLAS into its own array), then its epilogue as a
-  fused elementwise loop over the product.
+  fused elementwise loop over the product. A head of the epilogue of the form
+  ``alpha * product`` (scaling by literals, negation) is folded into the BLAS call
+  (``gemm``'s ``alpha``), and so is ``+ beta * old`` when the result is a variable
+  update written into ``old``'s own array (SGD: ``W - lr * (x.T @ dh)`` is one
+  ``gemm`` with ``alpha = -lr``, ``beta = 1``, in place).
 * ``op``, and one-op kernels: the op's rule from the lowering table.
 """
 
 import numpy as np
 
+from ...ops.elementwise import add, multiply, negative, subtract
+from ...ops.linalg import MATMUL
 from ...ops.reduction import MAX, MEAN, MIN, SUM
 from ..numba_common.codegen import dtype_name
-from .codegen import broadcast
+from .codegen import broadcast, constant_array
 from .kernels.reduction import accumulator_dtype, init_text, reduction_loops, store_cast
+
+ADD, SUB, MUL, NEG = add.op, subtract.op, multiply.op, negative.op
 
 
 class _Iteration:
@@ -32,9 +40,9 @@ def render_kernel(ctx, kernel, table, node_name, line_ops):
         return
     line_ops.append((len(ctx.src.lines) + 1, ops[0]))
     if kernel.kind == "matmul":
-        _single(ctx, ops[0], table, node_name)
-        if len(ops) > 1:
-            _elementwise(ctx, ops[1:], kernel.shape, kernel.outputs)
+        rest = _matmul(ctx, kernel, ops, table, node_name)
+        if rest:
+            _elementwise(ctx, rest, kernel.shape, kernel.outputs)
     elif len(ops) == 1:
         _single(ctx, ops[0], table, node_name)
     elif kernel.kind == "elementwise":
@@ -44,6 +52,74 @@ def render_kernel(ctx, kernel, table, node_name, line_ops):
     else:
         for lop in ops:
             _single(ctx, lop, table, node_name)
+
+
+def _matmul(ctx, kernel, ops, table, node_name):
+    """The product, with the head of its epilogue folded into the BLAS call where it
+    is ``alpha * product`` or ``alpha * product + beta * old`` (old: the variable
+    whose array receives the result in place); returns the epilogue ops left."""
+    mm = ops[0]
+    product = mm.outputs[0]
+    if product.ndim != 2 or product.dtype.kind != "f" or mm.op is not MATMUL:
+        _single(ctx, mm, table, node_name)
+        return ops[1:]
+    alpha, beta, y, last, used = _affine_head(ctx, kernel, ops)
+    if y is not None and ctx.in_place.get(last) is not y:  # y's array is not written
+        alpha, beta, y, last, used = _affine_head(ctx, kernel, ops, allow_y=False)
+    ctx.lop = mm
+    table.rule(MATMUL, node_name(mm))(ctx, mm, result=last, alpha=alpha, beta=beta)
+    return ops[used:]
+
+
+def _affine_head(ctx, kernel, ops, allow_y=True):
+    """(alpha, beta, y, last value, ops used): the longest head ``ops[1:used]`` computing
+    ``last = alpha * product + beta * y`` elementwise, with scalar literals, at most one
+    array ``y`` of the product's exact shape and dtype, and every value but ``last``
+    used once, inside the head only."""
+    product = ops[0].outputs[0]
+    uses = {}
+    for lop in ops:
+        for v in lop.inputs:
+            uses[v] = uses.get(v, 0) + 1
+    outputs = set(kernel.outputs)
+    alpha, beta, y = 1.0, 0.0, None
+    best = (alpha, beta, y, product, 1)
+    cur = product
+    for used, lop in enumerate(ops[1:], start=2):
+        if uses.get(cur) != 1 or cur in outputs or cur not in lop.inputs:
+            break
+        out = lop.outputs[0]
+        if out.shape != product.shape or out.dtype != product.dtype:
+            break
+        others = [v for v in lop.inputs if v is not cur]
+        scalar = [_scalar(ctx, v) for v in others]
+        if lop.op is NEG and not others:
+            alpha, beta = -alpha, -beta
+        elif lop.op is MUL and len(others) == 1 and scalar[0] is not None:
+            alpha, beta = alpha * scalar[0], beta * scalar[0]
+        elif lop.op in (ADD, SUB) and len(others) == 1 and allow_y and y is None \
+                and scalar[0] is None and others[0].shape == product.shape \
+                and others[0].dtype == product.dtype and others[0].producer not in ops:
+            y = others[0]
+            if lop.op is ADD:
+                beta = 1.0
+            elif lop.inputs[0] is y:  # y - cur
+                alpha, beta = -alpha, 1.0
+            else:                     # cur - y
+                beta = -1.0
+        else:
+            break
+        cur = out
+        best = (alpha, beta, y, cur, used)
+    return best
+
+
+def _scalar(ctx, v):
+    """The value of a finite scalar literal ``v``, else None."""
+    if v not in ctx.literals or v.ndim != 0:
+        return None
+    value = float(constant_array(v.producer))
+    return value if np.isfinite(value) else None
 
 
 def _single(ctx, lop, table, node_name):

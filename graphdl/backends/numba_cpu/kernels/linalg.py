@@ -1,6 +1,8 @@
-"""Matrix products through BLAS (``np.dot(a, b, out)`` on C-contiguous operands of the
-output dtype; batch axes broadcast in a loop around it) and transposes (copied to
-C order, so every array in a program stays contiguous and its Numba type stable)."""
+"""Matrix products through BLAS (2-D: the ``gemm`` library kernel, kernels/blas.py;
+batched: ``np.dot(a, b, out)`` per matrix, batch axes broadcast in a loop around it;
+operands C-contiguous of the output dtype, transposes read through BLAS flags) and
+transposes (copied to C order, so every array in a program stays contiguous and its
+Numba type stable)."""
 
 import numpy as np
 
@@ -21,9 +23,13 @@ def operand(ctx, x, dtype):
 
 
 @CPU.register(MATMUL)
-def lower_matmul(ctx, lop):
+def lower_matmul(ctx, lop, result=None, alpha=1.0, beta=0.0):
+    """The rule; the fused matmul kernel also calls it with ``result`` (a Value of the
+    product's shape and dtype that the epilogue computes as ``alpha * product +
+    beta * old``, where ``result`` is an update written into the array holding
+    ``old``, or ``beta`` is 0) to fold that epilogue into the BLAS call."""
     a, b = lop.inputs
-    out = lop.outputs[0]
+    out = lop.outputs[0] if result is None else result
     ta, tb = lop.attrs.get("transpose_a", False), lop.attrs.get("transpose_b", False)
     an, bn = operand(ctx, a, out.dtype), operand(ctx, b, out.dtype)
     # (n, k) of a and (k, m) of b as read (transposed operands read swapped: BLAS flags)
@@ -38,9 +44,11 @@ def lower_matmul(ctx, lop):
         _integer_matmul(ctx, lop, an + ta_s, bn + tb_s, n, m, k_a)
         return
     if out.ndim == 2:
-        ctx.alloc(out, [n, m])
-        ctx.line(f"np.dot({an}{ta_s}, {bn}{tb_s}, {ctx.out()})")
+        cn = ctx.alloc(out, [n, m])
+        gemm_call(ctx, an, bn, cn, ta, tb, alpha, beta)
         return
+    if result is not None:
+        raise AssertionError("internal: a folded epilogue needs a 2-D float matmul")
     # batched: loop over the broadcast batch axes, one BLAS call per matrix pair
     batch_out = _batch_view(out)
     ctx.names[_batch_view(a)], ctx.names[_batch_view(b)] = an, bn
@@ -50,6 +58,14 @@ def lower_matmul(ctx, lop):
         ia = _matrix(index(_batch_view(a), idx), an)
         ib = _matrix(index(_batch_view(b), idx), bn)
         ctx.line(f"np.dot({ia}{ta_s}, {ib}{tb_s}, {ctx.out()}[{', '.join(idx)}])")
+
+
+def gemm_call(ctx, an, bn, cn, ta, tb, alpha=1.0, beta=0.0):
+    """``cn = alpha * op(an) @ op(bn) + beta * cn`` through the BLAS library kernel
+    (kernels/blas.py; one call, no temporary, transposes as BLAS flags)."""
+    ctx.require("graphdl.backends.numba_cpu.kernels.blas", ["gemm"])
+    ctx.line(f"gemm({an}, {bn}, {cn}, {bool(ta)}, {bool(tb)}, {float(alpha)!r}, "
+             f"{float(beta)!r})")
 
 
 class _BatchView:
@@ -101,4 +117,4 @@ def lower_transpose(ctx, lop):
     ctx.bind(out, f"np.ascontiguousarray({ctx.array(x)}.transpose({perm_text}))")
 
 
-__all__ = ["lower_matmul", "lower_transpose", "np"]
+__all__ = ["gemm_call", "lower_matmul", "lower_transpose", "np"]

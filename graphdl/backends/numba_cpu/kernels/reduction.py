@@ -30,11 +30,13 @@ def init_text(op, dtype):
 
 
 def store_cast(ctx, out, acc, acc_dtype):
-    """``out`` = the accumulator array, converted when the dtypes differ."""
+    """``out`` = the accumulator array (new in this call), converted when the dtypes
+    differ."""
     if np.dtype(acc_dtype) == out.dtype:
         ctx.bind(out, acc)
     else:
         ctx.bind(out, f"{acc}.astype({dtype_name(out.dtype)})")
+    ctx.allocated.add(out)
 
 
 @CPU.register(SUM, MEAN, MAX, MIN)

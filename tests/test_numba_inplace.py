@@ -1,0 +1,125 @@
+"""The numba backend's BLAS kernel and in-place variable updates.
+
+``W - lr * (x.T @ dh)`` becomes one ``gemm`` writing into W's own array; these tests
+hold that to the reference's numbers and to the Session's promises: nothing the
+caller holds changes, views of a variable are never overwritten while still read,
+``check_numerics`` can still roll back. Few programs: each is a Numba compile."""
+
+import numpy as np
+import pytest
+
+import graphdl as gd
+
+pytest.importorskip("numba")
+pytest.importorskip("scipy")
+
+
+def test_gemm_kernel_matches_numpy():
+    from graphdl.backends.numba_cpu.kernels.blas import gemm
+    rng = np.random.default_rng(0)
+    for dtype in ("float32", "float64"):
+        for ta in (False, True):
+            for tb in (False, True):
+                a = rng.standard_normal((7, 5) if ta else (5, 7)).astype(dtype)
+                b = rng.standard_normal((3, 7) if tb else (7, 3)).astype(dtype)
+                c = rng.standard_normal((5, 3)).astype(dtype)
+                expected = -0.5 * ((a.T if ta else a) @ (b.T if tb else b)) + 2.0 * c
+                gemm(a, b, c, ta, tb, -0.5, 2.0)
+                np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
+    # beta == 0 ignores what c held (NaN included); a non-contiguous operand is copied
+    a = rng.standard_normal((5, 14)).astype("float32")[:, ::2]
+    b = rng.standard_normal((7, 3)).astype("float32")
+    c = np.full((5, 3), np.nan, "float32")
+    gemm(a, b, c, False, False, 1.0, 0.0)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-5, atol=1e-5)
+    # an empty inner dimension: c = beta * c
+    c = np.ones((2, 3), "float32")
+    gemm(np.zeros((2, 0), "float32"), np.zeros((0, 3), "float32"), c, False, False, 1.0, 3.0)
+    np.testing.assert_array_equal(c, np.full((2, 3), 3.0, "float32"))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        gemm(a.copy(), b, np.zeros((3, 5), "float32").T, False, False, 1.0, 0.0)
+
+
+def _mlp_step():
+    x = gd.placeholder((None, 6), "float32", name="x")
+    y = gd.placeholder((None,), "int64", name="y")
+    w1 = gd.Variable(gd.initializers.glorot_uniform((6, 5)), name="w1")
+    b1 = gd.Variable(np.zeros(5, "float32"), name="b1")
+    w2 = gd.Variable(gd.initializers.glorot_uniform((5, 3)), name="w2")
+    logits = gd.relu(x @ w1 + b1) @ w2
+    loss = gd.mean(gd.sparse_softmax_cross_entropy(logits, y))
+    grads = gd.gradients(loss, [w1, b1, w2])
+    train = gd.group(*[v.assign_sub(0.1 * g) for v, g in zip([w1, b1, w2], grads)])
+    return x, y, [w1, b1, w2], loss, train
+
+
+def test_sgd_updates_are_written_in_place_and_match_the_reference():
+    x, y, ws, loss, train = _mlp_step()
+    rng = np.random.default_rng(1)
+    feeds = {x: rng.standard_normal((4, 6)).astype("float32"), y: np.array([0, 2, 1, 2])}
+    sessions = [gd.Session(backend=b, seed=0) for b in ("numba", "numpy")]
+    arrays = []
+    for _ in range(3):
+        losses = [s.run([loss, train], feeds)[0] for s in sessions]
+        np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+        arrays.append(sessions[0]._ctx.values[ws[0]])
+    for v in ws:
+        np.testing.assert_allclose(sessions[0]._ctx.values[v], sessions[1]._ctx.values[v],
+                                   rtol=1e-5, atol=1e-6)
+    source = sessions[0]._programs[next(iter(sessions[0]._programs))][1].source
+    assert "gemm(p0, " in source and ", p2, True, False, -0.1" in source  # W1 in place
+    # from the second run on, W1's update is written into the array the session holds
+    assert arrays[1] is arrays[2]
+    # fetching W1 with the update: the fetch is the old value and stays the caller's
+    before = sessions[0]._ctx.values[ws[0]].copy()
+    got, _ = sessions[0].run([ws[0], train], feeds)
+    np.testing.assert_array_equal(got, before)
+    held = got.copy()
+    sessions[0].run(train, feeds)
+    np.testing.assert_array_equal(got, held)
+    assert not np.shares_memory(got, sessions[0]._ctx.values[ws[0]])
+
+
+def test_in_place_never_writes_into_an_array_the_backend_did_not_make():
+    shared = np.ones((3, 3), "float32")  # an initializer handing out its own array
+    w = gd.Variable(gd.Initializer((3, 3), "float32", lambda rng, shape: shared, "shared"),
+                    name="w")
+    x = gd.placeholder((3, 3), "float32", name="x")
+    step = gd.group(w.assign_sub(0.5 * (x @ x)))  # a fetched update is never in place
+    sess = gd.Session(backend="numba")
+    sess.run(step, {x: np.eye(3, dtype="float32")})
+    np.testing.assert_array_equal(shared, np.ones((3, 3), "float32"))
+    np.testing.assert_allclose(sess.run(w), np.full((3, 3), 1.0) - 0.5 * np.eye(3))
+
+
+def test_views_of_a_variable_are_not_overwritten_while_read():
+    # the matmul reads a view of W (a slice: Numba returns a view, not a copy) and the
+    # bias-like term reads row 0 of V for every row: written in place, both would see
+    # half-updated values
+    w = gd.Variable(np.arange(16, dtype="float32").reshape(4, 4) / 16, name="w")
+    v = gd.Variable(np.arange(12, dtype="float32").reshape(3, 4), name="v")
+    x = gd.placeholder((4, 4), "float32", name="x")
+    step = gd.group(w.assign(w - 0.5 * (w[0:4] @ x)), v.assign(v + v[0:1]))
+    feeds = {x: np.full((4, 4), 0.25, "float32")}
+    got = []
+    for backend in ("numba", "numpy"):
+        sess = gd.Session(backend=backend)
+        sess.run(step, feeds)
+        sess.run(step, feeds)
+        got.append(sess.run([w, v]))
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_check_numerics_rolls_back_an_update_that_would_be_in_place():
+    x, y, ws, loss, train = _mlp_step()
+    sess = gd.Session(backend="numba", seed=0, check_numerics=True)
+    good = {x: np.ones((2, 6), "float32"), y: np.array([0, 1])}
+    sess.run(train, good)
+    sess.run(train, good)
+    before = [sess.run(v) for v in ws]
+    bad = {x: np.full((2, 6), np.nan, "float32"), y: np.array([0, 1])}
+    with pytest.raises(gd.NumericsError):
+        sess.run(train, bad)
+    for v, old in zip(ws, before):
+        np.testing.assert_array_equal(sess.run(v), old)
