@@ -22,6 +22,7 @@ from ...passes import optimize
 from ..base import Backend
 from ..lowering import LoweringError
 from ..numba_common import cache
+from .blas import single_threaded_blas
 from .codegen import ERROR_MARK, generate, node_name
 from .kernels import table
 
@@ -101,31 +102,6 @@ def _contiguous(a):
     return np.array(a, order="C")
 
 
-_BLAS_LIMITED = []
-
-
-def single_threaded_blas():
-    """Run the BLAS that Numba's ``np.dot`` calls (SciPy's OpenBLAS) on one thread.
-
-    Compiled programs are single-threaded; SciPy's and NumPy's OpenBLAS each keep
-    their own spinning thread pool, and on a small machine the two pools fighting
-    over the cores made a 0.9 ms training step take 9 ms. ``GRAPHDL_BLAS_THREADS``
-    overrides the count.
-    """
-    if _BLAS_LIMITED:
-        return
-    _BLAS_LIMITED.append(True)
-    import scipy.linalg.cython_blas  # noqa: F401,PLC0415 (loads SciPy's BLAS)
-    try:
-        from threadpoolctl import ThreadpoolController  # noqa: PLC0415
-    except ImportError:
-        return
-    threads = int(os.environ.get("GRAPHDL_BLAS_THREADS", "1"))
-    for lib in ThreadpoolController().lib_controllers:
-        if "scipy.libs" in lib.filepath or "scipy/" in lib.filepath:
-            lib.set_num_threads(threads)
-
-
 def _numba_reason(text):
     """The informative lines of a Numba error (not its pipeline boilerplate)."""
     keep = [ln.strip() for ln in text.splitlines()
@@ -193,7 +169,8 @@ class CompiledProgram:
             self._entry = cache.store(self.source, "rebuild " + self._salt)
             self.path = self._entry.path
             module = self._entry.load()
-        return module.program
+        from .quickload import quick_loading  # noqa: PLC0415 (imports Numba)
+        return quick_loading(module.program)
 
     def _first_call(self, args):
         """Compile (or load from Numba's cache) and call; broken caches are rebuilt."""
@@ -214,7 +191,7 @@ class CompiledProgram:
         # e.g. an unreadable Numba cache file: drop it, import afresh, compile again
         cache.drop_numba_cache(self.path)
         sys.modules.pop(self.path.stem, None)
-        self._fn = self._entry.load().program
+        self._fn = self._load()
         try:
             return self._fn(*args)
         except NumbaError as again:
