@@ -9,6 +9,7 @@ whole file costs two compilations.
 
 import inspect
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -127,28 +128,45 @@ def test_scalar_functions_on_integers_match_forward():
                expected)
 
 
-def _compiled_batch(cases):
-    """One njit function applying every case's scalar function elementwise."""
+def _compiled_batch(cases, inline=False):
+    """One njit function applying every case's scalar function elementwise: called
+    as njit functions, or with their bodies written inline the way the numba
+    backend's generated code has them (graphdl/backends/numba_common/inline.py)."""
     numba = pytest.importorskip("numba")
-    env, params, body = {}, [], []
+    from graphdl.backends.numba_common.codegen import attr_text  # noqa: PLC0415
+    from graphdl.backends.numba_common.inline import inliner  # noqa: PLC0415
+    env, params, body = {"np": np, "math": math}, [], []
+    names = itertools.count()
     for k, (_, op, arrays, attrs) in enumerate(cases):
-        env[f"f{k}"] = numba.njit(error_model="numpy")(op.scalar)
         ins = [f"i{k}_{j}" for j in range(len(arrays))]
         params += ins + [f"o{k}"]
+        args = [f"{i}[n]" for i in ins]
+        if inline:
+            lines = []
+            code = inliner(op.scalar)
+            assert code is not None, f"{op.name}'s scalar function is not inlined"
+            expr = code.render(args + [attr_text(v) for v in scalar_attr_args(op.scalar, attrs)],
+                               lines.append, lambda prefix: f"{prefix}{next(names)}")
+            body.append(f"    for n in range(o{k}.size):\n" +
+                        "".join(f"        {text}\n" for text in lines) +
+                        f"        o{k}[n] = {expr}")
+            continue
+        env[f"f{k}"] = numba.njit(error_model="numpy")(op.scalar)
         kw = "".join(f", {n}={v!r}" for n, v in scalar_kwargs(op.scalar, attrs).items())
-        args = ", ".join(f"{i}[n]" for i in ins)
-        body.append(f"    for n in range(o{k}.size):\n        o{k}[n] = f{k}({args}{kw})")
+        body.append(f"    for n in range(o{k}.size):\n"
+                    f"        o{k}[n] = f{k}({', '.join(args)}{kw})")
     source = f"def run({', '.join(params)}):\n" + "\n".join(body) + "\n"
     exec(compile(source, "<scalar batch>", "exec"), env)  # noqa: S102 (test-generated)
     return numba.njit(error_model="numpy")(env["run"])
 
 
+@pytest.mark.parametrize("inline", [False, True], ids=["called", "inlined"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_scalar_functions_compiled_with_numba_match_forward(dtype):
+def test_scalar_functions_compiled_with_numba_match_forward(dtype, inline):
     cases = _cases(dtype)
-    run = _compiled_batch(cases)
+    run = _compiled_batch(cases, inline)
     expected = [_expected(op, arrays, attrs) for _, op, arrays, attrs in cases]
     outs = [np.empty_like(e) for e in expected]
     run(*[a for (_, _, arrays, _), o in zip(cases, outs) for a in (*arrays, o)])
     for (label, *_), actual, e in zip(cases, outs, expected):
-        _check(f"{label} compiled {dtype}", actual, e)
+        _check(f"{label} compiled {dtype} {'inlined' if inline else 'called'}", actual, e)

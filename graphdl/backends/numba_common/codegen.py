@@ -16,6 +16,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .inline import inliner
+
 
 class Source:
     """Lines of Python source with indentation and fresh names."""
@@ -96,11 +98,18 @@ class ScalarFunctions:
     for CUDA); a function that cannot be imported by name (a closure) has its source
     copied in instead. Only the attrs the function names are passed, as keywords.
     The older format-template form (``"exp({0})"``) is still rendered inline.
+
+    ``inline_into`` (an object with ``line(text)`` and ``fresh(prefix)``, the CPU
+    codegen context) copies the functions' bodies into the generated code instead
+    (:mod:`.inline`: no separate compile per function and signature); a function that
+    cannot be inlined is still called through ``jit``.
     """
 
-    def __init__(self, jit):
+    def __init__(self, jit, inline_into=None):
         self.jit = jit
+        self.inline_into = inline_into
         self._helpers = {}  # function -> helper name
+        self._inlined = set()
         self._lines = []
 
     def expression(self, op, args, attrs):
@@ -111,8 +120,15 @@ class ScalarFunctions:
         if isinstance(rule, str):
             named = {k: attr_text(v) for k, v in attrs.items() if not k.startswith("_")}
             return "(" + rule.format(*[f"({a})" for a in args], **named) + ")"
-        name = self._helper(op, rule)
         params = inspect.signature(rule).parameters
+        if self.inline_into is not None:
+            code = inliner(rule)
+            attr_params = list(params)[len(args):]
+            if code is not None and all(k in attrs for k in attr_params):
+                self._inlined.add(rule)
+                return code.render(list(args) + [attr_text(attrs[k]) for k in attr_params],
+                                   self.inline_into.line, self.inline_into.fresh)
+        name = self._helper(op, rule)
         kwargs = "".join(f", {k}={attr_text(v)}" for k, v in attrs.items() if k in params)
         return f"{name}({', '.join(args)}{kwargs})"
 
@@ -138,7 +154,7 @@ class ScalarFunctions:
     def modules(self):
         """Source files of the scalar functions used (their hash salts cache keys)."""
         files = []
-        for fn in self._helpers:
+        for fn in [*self._helpers, *self._inlined]:
             try:
                 files.append(inspect.getsourcefile(fn))
             except TypeError:

@@ -94,7 +94,7 @@ class Context:
     def __init__(self, lp):
         self.lp = lp
         self.src = Source()
-        self.scalars = ScalarFunctions(JIT_HELPER)
+        self.scalars = ScalarFunctions(JIT_HELPER, inline_into=self)
         self.names = {}
         self.literals = {}     # Value -> source literal (scalar constants)
         self.const_args = []   # (Value, array) passed as arguments
