@@ -37,6 +37,7 @@ import math
 import numpy as np
 from numba import njit
 
+from graphdl.backends.numba_cpu.kernels.alloc import empty, full, zeros
 from graphdl.backends.numba_cpu.kernels.scalar_jit import jitted
 
 ERROR_MARK = {mark!r}
@@ -150,7 +151,7 @@ class Context:
         """A source name for ``v`` as an array (a scalar literal becomes a 0-d array)."""
         if v in self.literals:
             name = self.fresh("lit")
-            self.line(f"{name} = np.empty((), {dtype_name(v.dtype)})")
+            self.line(f"{name} = empty((), {dtype_name(v.dtype)})")
             self.line(f"{name}[()] = {self.literals[v]}")
             return name
         return self.names[v]
@@ -180,7 +181,7 @@ class Context:
         return self.src.fresh(prefix)
 
     def alloc(self, v, dims, fill=None):
-        """``name = np.empty(dims)`` (``np.zeros`` when ``fill`` is 0) for output ``v``
+        """``name = empty(dims)`` (``zeros`` when ``fill`` is 0; kernels/alloc.py) for ``v``
         (dims: source expressions, recorded as ``v``'s dims). An update written in place
         (``in_place``) is given its variable's array instead: no allocation."""
         param = self.in_place.get(v)
@@ -191,7 +192,7 @@ class Context:
             return self.names[v]
         self.record_dims(v, list(dims))
         shape = "(" + "".join(f"{self.dims[v][k]}, " for k in range(v.ndim)) + ")"
-        fn = "np.zeros" if fill == 0 else "np.empty"
+        fn = "zeros" if fill == 0 else "empty"
         self.line(f"{self.names[v]} = {fn}({shape}, {dtype_name(v.dtype)})")
         self.allocated.add(v)
         return self.names[v]

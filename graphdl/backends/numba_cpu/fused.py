@@ -192,9 +192,9 @@ def _reduction(ctx, kernel, ops):
     shape = "(" + "".join(f"{d}, " for d in acc_dims) + ")"
     init = init_text(op, x.dtype)
     if init == "0":
-        ctx.line(f"{acc} = np.zeros({shape}, {dtype_name(acc_dtype)})")
+        ctx.line(f"{acc} = zeros({shape}, {dtype_name(acc_dtype)})")
     else:
-        ctx.line(f"{acc} = np.full({shape}, {init}, {dtype_name(acc_dtype)})")
+        ctx.line(f"{acc} = full({shape}, {init}, {dtype_name(acc_dtype)})")
     reduced = " * ".join(dims[k] for k in sorted(axes)) or "1"
     if op in (MAX, MIN) and any(kernel.shape[k] in (None, 0) for k in axes):
         ctx.fit_check(f"{reduced} > 0", "reduction over an empty axis has no identity")

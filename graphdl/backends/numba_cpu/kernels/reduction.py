@@ -52,9 +52,9 @@ def lower_reduce(ctx, lop):
     shape = "(" + "".join(f"{d}, " for d in acc_dims) + ")"
     init = init_text(op, x.dtype)
     if init == "0":
-        ctx.line(f"{acc} = np.zeros({shape}, {dtype_name(acc_dtype)})")
+        ctx.line(f"{acc} = zeros({shape}, {dtype_name(acc_dtype)})")
     else:
-        ctx.line(f"{acc} = np.full({shape}, {init}, {dtype_name(acc_dtype)})")
+        ctx.line(f"{acc} = full({shape}, {init}, {dtype_name(acc_dtype)})")
     reduced = " * ".join(ctx.dim(x, k) for k in sorted(axes)) or "1"
     if op in (MAX, MIN) and any(x.shape[k] in (None, 0) for k in axes):
         ctx.fit_check(f"{reduced} > 0", "reduction over an empty axis has no identity")
@@ -236,7 +236,7 @@ def lower_sum_to_like(ctx, lop):
     ctx.record_dims(out, dims)
     acc = ctx.fresh("acc")
     shape = "(" + "".join(f"{d}, " for d in dims) + ")"
-    ctx.line(f"{acc} = np.zeros({shape}, {dtype_name(acc_dtype)})")
+    ctx.line(f"{acc} = zeros({shape}, {dtype_name(acc_dtype)})")
     strides = {}
     for k in range(like.ndim):
         gd_ = f"{gs}.shape[{k + lead}]"

@@ -216,7 +216,7 @@ def lower_getitem(ctx, lop):
     if parts and any(":" in p for p in parts):
         ctx.line(f"{picked} = np.ascontiguousarray({xs}[{', '.join(parts)}])")
     elif parts:  # ints only: one element
-        ctx.line(f"{picked} = np.full((), {xs}[{', '.join(parts)}], {dtype_name(x.dtype)})")
+        ctx.line(f"{picked} = full((), {xs}[{', '.join(parts)}], {dtype_name(x.dtype)})")
     else:
         ctx.line(f"{picked} = {xs}")
     # new axes: reshape the picked array (its dims, with 1 where "new" entries are)
@@ -315,7 +315,7 @@ def lower_fill(ctx, lop):
     out = lop.outputs[0]
     ctx.record_dims(out, dims)
     shape = "(" + "".join(f"{d}, " for d in ctx.dims[out]) + ")"
-    ctx.line(f"{ctx.out()} = np.full({shape}, {attr_text(lop.attrs['value'])}, "
+    ctx.line(f"{ctx.out()} = full({shape}, {attr_text(lop.attrs['value'])}, "
              f"{dtype_name(out.dtype)})")
 
 
