@@ -110,13 +110,13 @@ def test_allocation_intrinsics_match_numpy():
 BLAS_SCRIPT = """
 import sys
 import numpy as np
-from graphdl.backends.numba_cpu.blas import single_threaded_blas
+from graphdl.backends.numba_cpu.scipy_blas import single_threaded_blas
 single_threaded_blas()
 print("scipy.linalg" in sys.modules, "scipy.linalg.cython_blas" in sys.modules)
 from numba import njit
 a = np.arange(6, dtype=np.float32).reshape(2, 3)
 print(njit(lambda a, b: np.dot(a, b))(a, a.T).tolist())
-from graphdl.backends.numba_cpu.blas import blas_threads
+from graphdl.backends.numba_cpu.scipy_blas import blas_threads
 print(blas_threads())
 import scipy.linalg
 print(scipy.linalg.blas.sgemm(1.0, a, a.T).tolist())

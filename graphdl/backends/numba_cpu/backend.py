@@ -22,9 +22,9 @@ from ...passes import optimize
 from ..base import Backend
 from ..lowering import LoweringError
 from ..numba_common import cache
-from .blas import single_threaded_blas
 from .codegen import ERROR_MARK, generate, node_name
 from .kernels import table
+from .scipy_blas import single_threaded_blas
 
 _KERNELS_DIR = Path(__file__).parent / "kernels"
 
