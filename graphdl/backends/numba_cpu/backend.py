@@ -24,6 +24,7 @@ from ..lowering import LoweringError
 from ..numba_common import cache
 from .codegen import ERROR_MARK, generate, node_name
 from .kernels import table
+from .memory import keep_freed_memory
 from .scipy_blas import single_threaded_blas
 
 _KERNELS_DIR = Path(__file__).parent / "kernels"
@@ -162,6 +163,7 @@ class CompiledProgram:
     # -- the native function ---------------------------------------------------------
     def _load(self):
         single_threaded_blas()
+        keep_freed_memory()  # no page faults on every run's big arrays (memory.py)
         try:
             module = self._entry.load()
         except Exception:  # noqa: BLE001 (a cache entry that does not import is rebuilt)
