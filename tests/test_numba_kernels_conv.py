@@ -40,6 +40,9 @@ CONV_CASES = [
     (2, 8, 7, 6, 3, (3, 2), (2, 1), "same"),
     (1, 16, 5, 6, 4, (3, 3), (1, 2), ((1, 0), (0, 2))),
     (2, 6, 9, 8, 5, (2, 3), (1, 1), "valid"),
+    # no images: the filter gradient is zero (its gemm accumulation starts at n = 0)
+    (0, 3, 7, 9, 4, (3, 2), (1, 1), "valid"),
+    (0, 8, 7, 6, 3, (3, 2), (2, 1), "same"),
 ]
 
 # (N, C, H, W, (kh, kw), (sh, sw), padding)

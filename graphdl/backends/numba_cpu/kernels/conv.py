@@ -49,23 +49,27 @@ nowhere); average pooling divides by the number of real (non-padding) pixels.
 One difference: where ``g`` holds inf/NaN, max_pool2d_backprop gives the
 non-argmax pixels 0, where the reference's ``0 * inf`` makes them NaN.
 
-How: convolutions are im2col + BLAS per image (``np.dot`` into a view of
-``out``, needs SciPy): each image is copied once into a zero-padded channels-last
-buffer, so a window row is ``kw * C`` contiguous values and im2col is straight
-copies; the column buffer stays in cache. With few channels (``kw * C`` <
-``SMALL_RUN``, e.g. a first layer on grey images) conv2d and its filter gradient
-build channels-first columns instead (rows of ``OW`` contiguous values), 2.5x
-faster there. Pooling is direct loops with an
-unrolled path for 2x2 windows of stride 2 (max and average). Hot loops index flat views with
-unsigned ints: Numba's negative-index fix-up on signed indices stops LLVM from
-vectorizing (5x on im2col). Run-time strides in a vectorizable loop make LLVM
-use gathers, which are slow on this CPU (8x on max pooling): keep them out of
-inner loops.
+How: convolutions are im2col + BLAS per image (:func:`.blas.gemm`, the same
+cached gemm kernel the matmuls use, writing into a view of ``out``; the filter
+gradient accumulates over the images inside gemm with ``beta = 1``): each image is
+copied once into a zero-padded channels-last buffer, so a window row is
+``kw * C`` contiguous values and im2col is straight copies; the column buffer
+stays in cache. With few channels (``kw * C`` < ``SMALL_RUN``, e.g. a first layer
+on grey images) conv2d and its filter gradient build channels-first columns
+instead (rows of ``OW`` contiguous values), 2.5x faster there. Pooling is direct
+loops with an unrolled path for 2x2 windows of stride 2 (max and average). Hot
+loops index flat views with unsigned ints: Numba's negative-index fix-up on
+signed indices stops LLVM from vectorizing (5x on im2col). Run-time strides in a
+vectorizable loop make LLVM use gathers, which are slow on this CPU (8x on max
+pooling): keep them out of inner loops. Stride-2 loads are the exception where
+signed indices into row slices do better (see ``_max_2x2_row``).
 """
 
 import numpy as np
 from numba import njit
 from numba import uint64 as u64
+
+from .blas import gemm
 
 SMALL_RUN = 16  # window rows shorter than this (kw * C values) use channels-first im2col
 
@@ -261,7 +265,7 @@ def conv2d(x, w, out, sh, sw, pt, pl):
         colc = np.empty((C * kh * kw, oh * ow), out.dtype)
         for n in range(N):
             _im2col_cf(x, n, colc, kh, kw, sh, sw, pt, pl, oh, ow)
-            np.dot(wc, colc, out[n].reshape(O, oh * ow))
+            gemm(wc, colc, out[n].reshape(O, oh * ow), False, False, 1.0, 0.0)
         return
     wm = _weights_ohwc(w)
     xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
@@ -269,7 +273,7 @@ def conv2d(x, w, out, sh, sw, pt, pl):
     for n in range(N):
         _to_padded_hwc(x, n, xp, pt, pl)
         _im2col(xp, cols, kh, kw, sh, sw, ow)
-        np.dot(wm, cols.T, out[n].reshape(O, oh * ow))
+        gemm(wm, cols, out[n].reshape(O, oh * ow), False, True, 1.0, 0.0)
 
 
 @njit(cache=True)
@@ -283,7 +287,7 @@ def conv2d_backprop_input(g, w, out, sh, sw, pt, pl):
     xp = np.empty((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
     cols = np.empty((oh * ow, kh * kw * C), out.dtype)
     for n in range(N):
-        np.dot(g[n].reshape(O, oh * ow).T, wm, cols)
+        gemm(g[n].reshape(O, oh * ow), wm, cols, True, False, 1.0, 0.0)
         _col2im(cols, xp, kh, kw, sh, sw, ow)
         _from_padded_hwc(xp, out, n, pt, pl)
 
@@ -297,28 +301,25 @@ def conv2d_backprop_filter(x, g, out, sh, sw, pt, pl):
     if g.shape[0] != N or out.shape[0] != O or out.shape[1] != C:
         raise ValueError("conv2d_backprop_filter kernel: inconsistent x, g, out shapes")
     k = kh * kw * C
-    acc = np.zeros((O, k), out.dtype)
-    part = np.empty((O, k), out.dtype)
-    af, pf = acc.reshape(-1), part.reshape(-1)
-    if kw * C < SMALL_RUN:  # few channels: channels-first columns, long rows
+    if N == 0:  # no images: a zero gradient (the products below start from beta = 0)
+        of = out.reshape(-1)
+        for m in range(of.size):
+            of[m] = 0
+        return
+    if kw * C < SMALL_RUN:  # few channels: channels-first columns, (c, i, j) = out's order
+        of = out.reshape(O, k)
         colc = np.empty((k, oh * ow), out.dtype)
         for n in range(N):
             _im2col_cf(x, n, colc, kh, kw, sh, sw, pt, pl, oh, ow)
-            np.dot(g[n].reshape(O, oh * ow), colc.T, part)
-            for m in range(O * k):
-                af[m] += pf[m]
-        of = out.reshape(-1)
-        for m in range(O * k):  # (a loop: array slice assignment costs seconds of compile)
-            of[m] = af[m]
+            gemm(g[n].reshape(O, oh * ow), colc, of, False, True, 1.0, 1.0 if n else 0.0)
         return
+    acc = np.empty((O, k), out.dtype)  # (o, (i, j, c)): the columns' order
     xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
     cols = np.empty((oh * ow, k), out.dtype)
     for n in range(N):
         _to_padded_hwc(x, n, xp, pt, pl)
         _im2col(xp, cols, kh, kw, sh, sw, ow)
-        np.dot(g[n].reshape(O, oh * ow), cols, part)
-        for m in range(O * k):
-            af[m] += pf[m]
+        gemm(g[n].reshape(O, oh * ow), cols, acc, False, False, 1.0, 1.0 if n else 0.0)
     acc4 = acc.reshape(O, kh, kw, C)
     for o in range(O):
         for c in range(C):
@@ -360,18 +361,42 @@ def _window_argmax(xf, base, H, W, kh, kw, h0, w0):
 
 
 @njit(cache=True)
+def _fast_windows(H, W, kh, kw, sh, sw, pl, h0, ow):
+    """[lo, hi) of the windows of the output row at image row h0 that take the 2x2,
+    stride-2 path (the usual pooling; windows inside the image); (0, 0) otherwise."""
+    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and h0 >= 0 and h0 + 2 <= H:
+        return _valid_range(ow, W - 1, -pl, 2)
+    return 0, 0
+
+
+# The 2x2 rows below index row slices with plain (signed) loop indices: LLVM then
+# sees the stride-2 loads as interleaved groups and vectorizes them with shuffles.
+# With unsigned flat offsets (possible wrap-around) it used gathers: 1.7x slower.
+@njit(cache=True)
+def _max_2x2_row(xf, a, W, n, of, o):
+    """of[o + q] = the first maximum (NaN wins) of the 2x2 window at xf[a + 2q],
+    xf[a + 2q + 1], xf[a + W + 2q], xf[a + W + 2q + 1], for q < n."""
+    r0, r1, dst = xf[a:a + 2 * n], xf[a + W:a + W + 2 * n], of[o:o + n]
+    for q in range(n):
+        best = r0[2 * q]
+        v = r0[2 * q + 1]
+        best = v if (v > best) | ((v != v) & (best == best)) else best
+        v = r1[2 * q]
+        best = v if (v > best) | ((v != v) & (best == best)) else best
+        v = r1[2 * q + 1]
+        dst[q] = v if (v > best) | ((v != v) & (best == best)) else best
+
+
+@njit(cache=True)
 def _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx):
     """idx[r * ow + q] = _window_argmax of each window (r, q) of one plane.
 
     2x2 windows with stride 2 inside the image (the common case) take an unrolled
     path with the stride a literal: with a run-time stride LLVM vectorizes the q
     loop with gathers, which are slow on this hardware (8x slower here)."""
-    q_in0, q_in1 = _valid_range(ow, W - kw + 1, -pl, sw)  # windows inside, column-wise
     for r in range(oh):
         h0 = r * sh - pt
-        lo, hi = 0, 0
-        if kh == 2 and kw == 2 and sh == 2 and sw == 2 and h0 >= 0 and h0 + 2 <= H:
-            lo, hi = q_in0, q_in1
+        lo, hi = _fast_windows(H, W, kh, kw, sh, sw, pl, h0, ow)
         out_row = u64(r * ow)
         for q in range(lo):
             idx[out_row + u64(q)] = _window_argmax(xf, base, H, W, kh, kw, h0, q * sw - pl)
@@ -396,13 +421,19 @@ def max_pool2d(x, out, kh, kw, sh, sw, pt, pl):
     if out.shape[0] != N or out.shape[1] != C:
         raise ValueError("max_pool2d kernel: inconsistent x, out shapes")
     xf, of = x.reshape(-1), out.reshape(-1)
-    idx = np.empty(oh * ow, np.int64)
     for plane in range(N * C):
-        base, obase = plane * H * W, u64(plane * oh * ow)
-        _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx)
-        for p in range(oh * ow):
-            at = idx[p]
-            of[obase + u64(p)] = xf[u64(base + at)] if at >= 0 else -np.inf
+        base, obase = plane * H * W, plane * oh * ow
+        for r in range(oh):
+            h0 = r * sh - pt
+            lo, hi = _fast_windows(H, W, kh, kw, sh, sw, pl, h0, ow)
+            o = obase + r * ow
+            if hi > lo:
+                _max_2x2_row(xf, base + h0 * W + 2 * lo - pl, W, hi - lo, of, o + lo)
+            for q in range(ow):
+                if lo <= q < hi:
+                    continue
+                at = _window_argmax(xf, base, H, W, kh, kw, h0, q * sw - pl)
+                of[o + q] = xf[base + at] if at >= 0 else -np.inf
 
 
 @njit(cache=True)
@@ -444,15 +475,6 @@ def max_pool2d_gather(x, v, out, kh, kw, sh, sw, pt, pl):
 
 
 @njit(cache=True)
-def _avg_fast_range(H, W, kh, kw, sh, sw, pt, pl, h0, ow):
-    """[lo, hi) of the windows of a row at h0 that take the unrolled 2x2, stride-2
-    path (inside the image); (0, 0) when the geometry is not that (see _plane_argmax)."""
-    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and h0 >= 0 and h0 + 2 <= H:
-        return _valid_range(ow, W - 1, -pl, 2)
-    return 0, 0
-
-
-@njit(cache=True)
 def avg_pool2d(x, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, OH, OW) = mean of each window's real (non-padding) pixels."""
     N, C, H, W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -465,7 +487,7 @@ def avg_pool2d(x, out, kh, kw, sh, sw, pt, pl):
         for r in range(oh):
             h0 = r * sh - pt
             i0, i1 = max(h0, 0), min(h0 + kh, H)
-            lo, hi = _avg_fast_range(H, W, kh, kw, sh, sw, pt, pl, h0, ow)
+            lo, hi = _fast_windows(H, W, kh, kw, sh, sw, pl, h0, ow)
             for q in range(lo, hi):  # 2x2, stride 2, inside: unrolled
                 a = u64(base + h0 * W + 2 * q - pl)
                 s = 0.0 + xf[a] + xf[a + 1] + xf[a + u64(W)] + xf[a + u64(W + 1)]
@@ -496,7 +518,7 @@ def avg_pool2d_backprop(g, out, kh, kw, sh, sw, pt, pl):
         for r in range(oh):
             h0 = r * sh - pt
             i0, i1 = max(h0, 0), min(h0 + kh, H)
-            lo, hi = _avg_fast_range(H, W, kh, kw, sh, sw, pt, pl, h0, ow)
+            lo, hi = _fast_windows(H, W, kh, kw, sh, sw, pl, h0, ow)
             for q in range(lo, hi):  # 2x2, stride 2, inside: unrolled
                 a = u64(base + h0 * W + 2 * q - pl)
                 share = gf[u64(gbase + r * ow + q)] / 4
