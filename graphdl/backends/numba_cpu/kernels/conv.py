@@ -445,10 +445,11 @@ def max_pool2d_backprop(x, g, out, kh, kw, sh, sw, pt, pl):
             or out.shape[2] != H or out.shape[3] != W):
         raise ValueError("max_pool2d_backprop kernel: inconsistent x, g, out shapes")
     xf, gf, of = x.reshape(-1), g.reshape(-1), out.reshape(-1)
-    of[:] = 0
     idx = np.empty(oh * ow, np.int64)
     for plane in range(N * C):
         base, gbase = plane * H * W, u64(plane * oh * ow)
+        for m in range(u64(base), u64(base + H * W)):  # zeroed plane by plane: in cache
+            of[m] = 0
         _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx)
         for p in range(oh * ow):
             at = idx[p]
@@ -512,9 +513,10 @@ def avg_pool2d_backprop(g, out, kh, kw, sh, sw, pt, pl):
     if out.shape[0] != N or out.shape[1] != C:
         raise ValueError("avg_pool2d_backprop kernel: inconsistent g, out shapes")
     gf, of = g.reshape(-1), out.reshape(-1)
-    of[:] = 0
     for plane in range(N * C):
         base, gbase = plane * H * W, plane * oh * ow
+        for m in range(u64(base), u64(base + H * W)):  # zeroed plane by plane: in cache
+            of[m] = 0
         for r in range(oh):
             h0 = r * sh - pt
             i0, i1 = max(h0, 0), min(h0 + kh, H)
