@@ -20,6 +20,9 @@ def lower_softmax(ctx, lop):
     o = ctx.out()
     outer = [k for k in range(x.ndim) if k != axis]
     n = dims[axis]
+    if lop.op is SOFTMAX:  # one row of exps in float64, so each is computed once and
+        row = ctx.fresh("ex")  # float32 results are still rounded once
+        ctx.line(f"{row} = np.empty({n}, np.float64)")
     with ctx.loops([dims[k] for k in outer]) as idx:
         pos = dict(zip(outer, idx))
 
@@ -36,15 +39,13 @@ def lower_softmax(ctx, lop):
             if lop.op is SOFTMAX:
                 e = ctx.fresh("e")
                 ctx.line(f"{e} = math.exp({at(xs, j)} - {m})")
-                ctx.line(f"{at(o, j)} = {e}")
+                ctx.line(f"{row}[{j}] = {e}")
                 ctx.line(f"{s} += {e}")
             else:
                 ctx.line(f"{s} += math.exp({at(xs, j)} - {m})")
         if lop.op is SOFTMAX:
-            # re-read the stored exps in float64 is not possible for float32 outputs:
-            # recompute them, so float32 results are rounded once
             with ctx.block(f"for {j} in range({n}):"):
-                ctx.line(f"{at(o, j)} = math.exp({at(xs, j)} - {m}) / {s}")
+                ctx.line(f"{at(o, j)} = {row}[{j}] / {s}")
         else:
             ls = ctx.fresh("lse")
             ctx.line(f"{ls} = {m} + math.log({s})")
