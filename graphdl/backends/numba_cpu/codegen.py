@@ -108,6 +108,7 @@ class Context:
         self.in_place = {}     # update Value -> variable parameter written in place
         self.placed = set()    # update Values that were written in place
         self.allocated = set()  # Values in arrays allocated by this call (no views)
+        self.done = set()      # LOps already lowered together with an earlier one
 
     # -- names and elements ----------------------------------------------------------
     def name(self, v):

@@ -4,6 +4,8 @@ masks drawn from the session's generator inside the native call (Numba's
 ``Generator.random`` gives the same stream as ``rng.random(shape)`` on the host, so
 masks equal the reference backend's draws)."""
 
+import numpy as np
+
 from ....errors import GraphError
 from ....ops.nn import DROPOUT_MASK, LABEL_ONE_HOT, LABELS_LIKE, LOG_SOFTMAX, SOFTMAX
 from ...numba_common.codegen import literal
@@ -12,16 +14,28 @@ from . import CPU
 
 @CPU.register(SOFTMAX, LOG_SOFTMAX)
 def lower_softmax(ctx, lop):
-    x, out = lop.inputs[0], lop.outputs[0]
+    """Max, then one exp per element (in float32 for float32 inputs, as the reference
+    computes it; summed in float64), then the outputs. A softmax and a log-softmax of
+    the same input along the same axis (a cross-entropy's loss and its gradient) are
+    computed together, at the first of the two: the exps are the step's main cost
+    outside BLAS."""
+    if lop in ctx.done:
+        return
+    x = lop.inputs[0]
     axis = lop.attrs["axis"]
+    partner = _partner(ctx, lop)
+    outs = {lop.op: lop.outputs[0]}
+    if partner is not None:
+        outs[partner.op] = partner.outputs[0]
+        ctx.done.add(partner)
     xs = ctx.array(x)
     dims = [ctx.dim(x, k) for k in range(x.ndim)]
-    ctx.alloc(out, dims)
-    o = ctx.out()
+    names = {op: ctx.alloc(v, dims) for op, v in outs.items()}
     outer = [k for k in range(x.ndim) if k != axis]
     n = dims[axis]
-    if lop.op is SOFTMAX:  # one row of exps in float64, so each is computed once and
-        row = ctx.fresh("ex")  # float32 results are still rounded once
+    ft = "np.float32" if x.dtype == np.float32 else "np.float64"
+    if SOFTMAX in outs:  # the row's exps in float64: each computed once, and the
+        row = ctx.fresh("ex")  # float32 results still rounded once
         ctx.line(f"{row} = np.empty({n}, np.float64)")
     with ctx.loops([dims[k] for k in outer]) as idx:
         pos = dict(zip(outer, idx))
@@ -29,28 +43,38 @@ def lower_softmax(ctx, lop):
         def at(name, j):
             return f"{name}[{', '.join(j if k == axis else pos[k] for k in range(x.ndim))}]"
         m, s, j = ctx.fresh("mx"), ctx.fresh("sm"), ctx.fresh("j")
-        ctx.line(f"{m} = -np.inf")
+        ctx.line(f"{m} = {ft}(-np.inf)")
         with ctx.block(f"for {j} in range({n}):"):
             with ctx.block(f"if {at(xs, j)} > {m} or {at(xs, j)} != {at(xs, j)}:"):
                 ctx.line(f"{m} = {at(xs, j)}")
-        ctx.line(f"{m} = np.float64({m}) if {m} > -np.inf else 0.0")
+        ctx.line(f"{m} = {m} if {m} > -np.inf else {ft}(0.0)")
         ctx.line(f"{s} = 0.0")
         with ctx.block(f"for {j} in range({n}):"):
-            if lop.op is SOFTMAX:
-                e = ctx.fresh("e")
-                ctx.line(f"{e} = math.exp({at(xs, j)} - {m})")
+            e = ctx.fresh("e")
+            ctx.line(f"{e} = math.exp({ft}({at(xs, j)} - {m}))")
+            if SOFTMAX in outs:
                 ctx.line(f"{row}[{j}] = {e}")
-                ctx.line(f"{s} += {e}")
-            else:
-                ctx.line(f"{s} += math.exp({at(xs, j)} - {m})")
-        if lop.op is SOFTMAX:
-            with ctx.block(f"for {j} in range({n}):"):
-                ctx.line(f"{at(o, j)} = {row}[{j}] / {s}")
-        else:
+            ctx.line(f"{s} += {e}")
+        if LOG_SOFTMAX in outs:
             ls = ctx.fresh("lse")
             ctx.line(f"{ls} = {m} + math.log({s})")
-            with ctx.block(f"for {j} in range({n}):"):
-                ctx.line(f"{at(o, j)} = {at(xs, j)} - {ls}")
+        with ctx.block(f"for {j} in range({n}):"):
+            if SOFTMAX in outs:
+                ctx.line(f"{at(names[SOFTMAX], j)} = {row}[{j}] / {s}")
+            if LOG_SOFTMAX in outs:
+                ctx.line(f"{at(names[LOG_SOFTMAX], j)} = {at(xs, j)} - {ls}")
+
+
+def _partner(ctx, lop):
+    """The other one of softmax/log-softmax of ``lop``'s input along its axis, if the
+    program computes it too (and it is not lowered yet)."""
+    other = LOG_SOFTMAX if lop.op is SOFTMAX else SOFTMAX
+    for cand in ctx.lp.ops:
+        if cand.op is other and cand.inputs[0] is lop.inputs[0] and \
+                cand.attrs["axis"] == lop.attrs["axis"] and cand not in ctx.done and \
+                cand.outputs[0] not in ctx.dims:
+            return cand
+    return None
 
 
 @CPU.register(LABELS_LIKE)

@@ -1,4 +1,5 @@
-"""The numba backend's BLAS kernel and in-place variable updates.
+"""The numba backend's fast paths for a training step: the BLAS kernel, in-place
+variable updates, softmax and log-softmax computed together.
 
 ``W - lr * (x.T @ dh)`` becomes one ``gemm`` writing into W's own array; these tests
 hold that to the reference's numbers and to the Session's promises: nothing the
@@ -123,3 +124,15 @@ def test_check_numerics_rolls_back_an_update_that_would_be_in_place():
         sess.run(train, bad)
     for v, old in zip(ws, before):
         np.testing.assert_array_equal(sess.run(v), old)
+
+
+def test_softmax_and_log_softmax_of_one_input_are_computed_together():
+    x = gd.placeholder((None, 4), "float32", name="x")
+    fetches = [gd.softmax(x), gd.log_softmax(x)]
+    compiled = gd.compile(fetches, feeds=[x], backend="numba")
+    assert compiled.source.count("math.exp(") == 1  # one exp per element, both outputs
+    feed = {x: np.array([[1000.0, -1000.0, 0.5, -np.inf], [1.0, 2.0, 3.0, 4.0],
+                         [-np.inf, 0.0, -np.inf, -np.inf]], "float32")}
+    got = [gd.Session(backend=b).run(fetches, feed) for b in ("numba", "numpy")]
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
