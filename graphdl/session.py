@@ -80,7 +80,7 @@ class Session:
             flat = []
             structure = self._flatten(fetches, flat)
             feeds = self._check_feeds({} if feed_dict is None else feed_dict)
-            key = (tuple(id(f) for f in flat), tuple(sorted(id(t) for t in feeds)))
+            key = (tuple(map(id, flat)), tuple(sorted(map(id, feeds))))
             compiled = self._programs.get(key)
             if compiled is None:
                 program = Program(flat, sorted(feeds, key=lambda t: (t.node.id, t.index)))
@@ -213,6 +213,9 @@ def check_seed(seed, who):
 
 def check_feed(t, value):
     """A feed value as an array of t's dtype, or a FeedError naming t and the mismatch."""
+    if type(value) is np.ndarray and value.dtype == t.dtype and \
+            compatible(t.shape, value.shape):
+        return value  # the usual case (a batch array of the right type), checked cheaply
     what = "placeholder" if t.node.op.source == "feed" else "tensor"
     try:
         arr = np.asarray(value)
