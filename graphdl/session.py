@@ -65,6 +65,7 @@ class Session:
         with self._lock:
             self._programs.clear()
             self._ctx.values.clear()
+            self._ctx.private.clear()
             self._closed = True
 
     def run(self, fetches, feed_dict=None):
