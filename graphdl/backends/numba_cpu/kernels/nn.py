@@ -36,7 +36,7 @@ def lower_softmax(ctx, lop):
     ft = "np.float32" if x.dtype == np.float32 else "np.float64"
     if SOFTMAX in outs:  # the row's exps in float64: each computed once, and the
         row = ctx.fresh("ex")  # float32 results still rounded once
-        ctx.line(f"{row} = np.empty({n}, np.float64)")
+        ctx.line(f"{row} = empty(({n}, ), np.float64)")
     with ctx.loops([dims[k] for k in outer]) as idx:
         pos = dict(zip(outer, idx))
 
