@@ -49,10 +49,17 @@ class AutoProgram:
         self.error = None         # why it could not be compiled
         self._thread = None
 
+    #: whether the run that just returned made the owned-results guarantee (backends/
+    #: base.py): the native program does, the interpreter leaves it to the Session
+    owns_results = False
+
     def __call__(self, ctx, feeds):
         self.runs += 1
         if self.native is not None:
-            return self.native(ctx, feeds)
+            self.owns_results = False
+            values = self.native(ctx, feeds)
+            self.owns_results = getattr(self.native, "owns_results", False)
+            return values
         after = self.backend.compile_after
         if self._thread is None and after and self.runs >= after:
             self._thread = threading.Thread(target=self._compile, args=(ctx, feeds),

@@ -40,7 +40,8 @@ registered backend to them):
   caller always owns what it gets. A ``run`` with ``owns_results = True`` makes that
   guarantee itself (its fetches are writable and share memory with no feed, constant,
   variable value — stored or staged — or other fetch; its staged values share none
-  with a feed), and the Session skips its own check.
+  with a feed), and the Session skips its own check (it reads the attribute after
+  ``run`` returned, so a wrapper may set it per run).
 * **Randomness** — random ops draw from ``ctx.rng``; a failed run restores it,
   so the next run draws what the failed one would have.
 """
