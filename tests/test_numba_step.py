@@ -136,3 +136,21 @@ def test_softmax_and_log_softmax_of_one_input_are_computed_together():
     got = [gd.Session(backend=b).run(fetches, feed) for b in ("numba", "numpy")]
     for a, b in zip(*got):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_a_run_time_check_after_the_gemm_keeps_the_variable_unchanged():
+    # the epilogue after W - 0.5 * (a @ a) adds z, whose unknown first dim is checked
+    # inside the kernel: the BLAS call must not have written into W by then
+    w = gd.Variable(np.ones((4, 4), "float32"), name="w")
+    a = gd.placeholder((4, 4), "float32", name="a")
+    z = gd.placeholder((None, 4), "float32", name="z")
+    new = w - 0.5 * (a @ a)
+    step = [new + z, gd.group(w.assign(new))]
+    sess = gd.Session(backend="numba")
+    eye = np.eye(4, dtype="float32")
+    for _ in range(2):
+        sess.run(step, {a: eye, z: np.ones((4, 4), "float32")})
+    before = sess.run(w)
+    with pytest.raises(gd.ShapeError):
+        sess.run(step, {a: eye, z: np.ones((3, 4), "float32")})
+    np.testing.assert_array_equal(sess.run(w), before)

@@ -64,8 +64,12 @@ def _matmul(ctx, kernel, ops, table, node_name):
         _single(ctx, mm, table, node_name)
         return ops[1:]
     alpha, beta, y, last, used = _affine_head(ctx, kernel, ops)
-    if y is not None and ctx.in_place.get(last) is not y:  # y's array is not written
+    rest = used < len(ops)  # epilogue ops left: their run-time checks follow the BLAS call
+    if y is not None and (ctx.in_place.get(last) is not y or rest):
         alpha, beta, y, last, used = _affine_head(ctx, kernel, ops, allow_y=False)
+        rest = used < len(ops)
+    if last in ctx.in_place and rest:  # the call must not write into a variable before
+        del ctx.in_place[last]         # a check that can still fail the run
     ctx.lop = mm
     table.rule(MATMUL, node_name(mm))(ctx, mm, result=last, alpha=alpha, beta=beta)
     return ops[used:]
