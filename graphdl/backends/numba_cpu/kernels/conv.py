@@ -50,7 +50,8 @@ One difference: where ``g`` holds inf/NaN, max_pool2d_backprop gives the
 non-argmax pixels 0, where the reference's ``0 * inf`` makes them NaN.
 
 How: convolutions are im2col + BLAS per image (:func:`.blas.gemm`, the same
-cached gemm kernel the matmuls use, writing into a view of ``out``; the filter
+cached gemm kernel the matmuls use, writing into a view of ``out`` or, for
+conv2d, a (pixels, channels) product transposed into it; the filter
 gradient accumulates over the images inside gemm with ``beta = 1``): each image is
 copied once into a zero-padded channels-last buffer, so a window row is
 ``kw * C`` contiguous values and im2col is straight copies; the column buffer
@@ -239,6 +240,18 @@ def _im2col_cf(x, n, cols, kh, kw, sh, sw, pt, pl, oh, ow):
 
 
 @njit(cache=True)
+def _transpose_into(m, of, start):
+    """of[start + j * R + i] = m[i, j] for m (R, S): one image's (pixels, channels)
+    product written as out's (channels, pixels) block."""
+    R, S = u64(m.shape[0]), u64(m.shape[1])
+    mf = m.reshape(-1)
+    for j in range(S):
+        dst = u64(start) + j * R
+        for i in range(R):
+            of[dst + i] = mf[i * S + j]
+
+
+@njit(cache=True)
 def _weights_ohwc(w):
     """w (O, C, kh, kw) as an (O, kh * kw * C) matrix in the patches' (i, j, c) order."""
     O, C, kh, kw = w.shape
@@ -270,10 +283,16 @@ def conv2d(x, w, out, sh, sw, pt, pl):
     wm = _weights_ohwc(w)
     xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
     cols = np.empty((oh * ow, kh * kw * C), out.dtype)
+    # the product pixels x channels (cols @ wm.T), then transposed into out: OpenBLAS
+    # is faster at this orientation than at wm @ cols.T straight into out (3.5 vs 4.0
+    # ms for 64 images of 32 -> 64 channels at 13x13, the transpose included)
+    prod = np.empty((oh * ow, O), out.dtype)
+    of = out.reshape(-1)
     for n in range(N):
         _to_padded_hwc(x, n, xp, pt, pl)
         _im2col(xp, cols, kh, kw, sh, sw, ow)
-        gemm(wm, cols, out[n].reshape(O, oh * ow), False, True, 1.0, 0.0)
+        gemm(cols, wm, prod, False, True, 1.0, 0.0)
+        _transpose_into(prod, of, n * O * oh * ow)
 
 
 @njit(cache=True)
