@@ -23,6 +23,8 @@ hence the swapped operands below.
 import numpy as np
 from numba import njit, types
 
+from .alloc import empty
+
 _GEMM_SIGNATURE = types.intc(
     types.char,                               # kind: 's' float32, 'd' float64
     types.char, types.char,                   # transa, transb: 'n' or 't'
@@ -52,7 +54,7 @@ def gemm(a, b, c, trans_a, trans_b, alpha, beta):
             for j in range(n):
                 c[i, j] = c[i, j] * beta if beta != 0 else 0
         return
-    scalars = np.empty(2, c.dtype)
+    scalars = empty(2, c.dtype)  # kernels/alloc.py: no np.empty overload to compile
     scalars[0] = alpha
     scalars[1] = beta
     kind = _D if c.itemsize == 8 else _S

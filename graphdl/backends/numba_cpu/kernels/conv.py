@@ -70,7 +70,8 @@ import numpy as np
 from numba import njit
 from numba import uint64 as u64
 
-from .blas import gemm
+from .alloc import empty, zeros  # intrinsics: no np.empty/np.zeros overload compiles
+from .blas import gemm  # flags as np.bool_: a literal True compiles gemm per flag combination
 
 SMALL_RUN = 16  # window rows shorter than this (kw * C values) use channels-first im2col
 
@@ -255,7 +256,7 @@ def _transpose_into(m, of, start):
 def _weights_ohwc(w):
     """w (O, C, kh, kw) as an (O, kh * kw * C) matrix in the patches' (i, j, c) order."""
     O, C, kh, kw = w.shape
-    wm = np.empty((O, kh, kw, C), w.dtype)
+    wm = empty((O, kh, kw, C), w.dtype)
     for o in range(O):
         for c in range(C):
             for i in range(kh):
@@ -275,23 +276,23 @@ def conv2d(x, w, out, sh, sw, pt, pl):
         raise ValueError("conv2d kernel: inconsistent x, w, out shapes")
     if kw * C < SMALL_RUN:  # few channels: channels-first columns, long rows
         wc = w.reshape(O, C * kh * kw)
-        colc = np.empty((C * kh * kw, oh * ow), out.dtype)
+        colc = empty((C * kh * kw, oh * ow), out.dtype)
         for n in range(N):
             _im2col_cf(x, n, colc, kh, kw, sh, sw, pt, pl, oh, ow)
-            gemm(wc, colc, out[n].reshape(O, oh * ow), False, False, 1.0, 0.0)
+            gemm(wc, colc, out[n].reshape(O, oh * ow), np.bool_(False), np.bool_(False), 1.0, 0.0)
         return
     wm = _weights_ohwc(w)
-    xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
-    cols = np.empty((oh * ow, kh * kw * C), out.dtype)
+    xp = zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
+    cols = empty((oh * ow, kh * kw * C), out.dtype)
     # the product pixels x channels (cols @ wm.T), then transposed into out: OpenBLAS
     # is faster at this orientation than at wm @ cols.T straight into out (3.5 vs 4.0
     # ms for 64 images of 32 -> 64 channels at 13x13, the transpose included)
-    prod = np.empty((oh * ow, O), out.dtype)
+    prod = empty((oh * ow, O), out.dtype)
     of = out.reshape(-1)
     for n in range(N):
         _to_padded_hwc(x, n, xp, pt, pl)
         _im2col(xp, cols, kh, kw, sh, sw, ow)
-        gemm(cols, wm, prod, False, True, 1.0, 0.0)
+        gemm(cols, wm, prod, np.bool_(False), np.bool_(True), 1.0, 0.0)
         _transpose_into(prod, of, n * O * oh * ow)
 
 
@@ -303,10 +304,10 @@ def conv2d_backprop_input(g, w, out, sh, sw, pt, pl):
     if w.shape[0] != O or out.shape[0] != N or out.shape[1] != C:
         raise ValueError("conv2d_backprop_input kernel: inconsistent g, w, out shapes")
     wm = _weights_ohwc(w)
-    xp = np.empty((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
-    cols = np.empty((oh * ow, kh * kw * C), out.dtype)
+    xp = empty((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
+    cols = empty((oh * ow, kh * kw * C), out.dtype)
     for n in range(N):
-        gemm(g[n].reshape(O, oh * ow), wm, cols, True, False, 1.0, 0.0)
+        gemm(g[n].reshape(O, oh * ow), wm, cols, np.bool_(True), np.bool_(False), 1.0, 0.0)
         _col2im(cols, xp, kh, kw, sh, sw, ow)
         _from_padded_hwc(xp, out, n, pt, pl)
 
@@ -327,18 +328,20 @@ def conv2d_backprop_filter(x, g, out, sh, sw, pt, pl):
         return
     if kw * C < SMALL_RUN:  # few channels: channels-first columns, (c, i, j) = out's order
         of = out.reshape(O, k)
-        colc = np.empty((k, oh * ow), out.dtype)
+        colc = empty((k, oh * ow), out.dtype)
         for n in range(N):
             _im2col_cf(x, n, colc, kh, kw, sh, sw, pt, pl, oh, ow)
-            gemm(g[n].reshape(O, oh * ow), colc, of, False, True, 1.0, 1.0 if n else 0.0)
+            gemm(g[n].reshape(O, oh * ow), colc, of, np.bool_(False), np.bool_(True), 1.0,
+                 1.0 if n else 0.0)
         return
-    acc = np.empty((O, k), out.dtype)  # (o, (i, j, c)): the columns' order
-    xp = np.zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
-    cols = np.empty((oh * ow, k), out.dtype)
+    acc = empty((O, k), out.dtype)  # (o, (i, j, c)): the columns' order
+    xp = zeros((_padded_size(oh, kh, sh), _padded_size(ow, kw, sw), C), out.dtype)
+    cols = empty((oh * ow, k), out.dtype)
     for n in range(N):
         _to_padded_hwc(x, n, xp, pt, pl)
         _im2col(xp, cols, kh, kw, sh, sw, ow)
-        gemm(g[n].reshape(O, oh * ow), cols, acc, False, False, 1.0, 1.0 if n else 0.0)
+        gemm(g[n].reshape(O, oh * ow), cols, acc, np.bool_(False), np.bool_(False), 1.0,
+             1.0 if n else 0.0)
     acc4 = acc.reshape(O, kh, kw, C)
     for o in range(O):
         for c in range(C):
@@ -464,7 +467,7 @@ def max_pool2d_backprop(x, g, out, kh, kw, sh, sw, pt, pl):
             or out.shape[2] != H or out.shape[3] != W):
         raise ValueError("max_pool2d_backprop kernel: inconsistent x, g, out shapes")
     xf, gf, of = x.reshape(-1), g.reshape(-1), out.reshape(-1)
-    idx = np.empty(oh * ow, np.int64)
+    idx = empty(oh * ow, np.int64)
     for plane in range(N * C):
         base, gbase = plane * H * W, u64(plane * oh * ow)
         for m in range(u64(base), u64(base + H * W)):  # zeroed plane by plane: in cache
@@ -485,7 +488,7 @@ def max_pool2d_gather(x, v, out, kh, kw, sh, sw, pt, pl):
             or out.shape[0] != N or out.shape[1] != C):
         raise ValueError("max_pool2d_gather kernel: inconsistent x, v, out shapes")
     xf, vf, of = x.reshape(-1), v.reshape(-1), out.reshape(-1)
-    idx = np.empty(oh * ow, np.int64)
+    idx = empty(oh * ow, np.int64)
     for plane in range(N * C):
         base, obase = plane * H * W, u64(plane * oh * ow)
         _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx)

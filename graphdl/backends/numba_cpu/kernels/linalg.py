@@ -64,8 +64,10 @@ def gemm_call(ctx, an, bn, cn, ta, tb, alpha=1.0, beta=0.0):
     """``cn = alpha * op(an) @ op(bn) + beta * cn`` through the BLAS library kernel
     (kernels/blas.py; one call, no temporary, transposes as BLAS flags)."""
     ctx.require("graphdl.backends.numba_cpu.kernels.blas", ["gemm"])
-    ctx.line(f"gemm({an}, {bn}, {cn}, {bool(ta)}, {bool(tb)}, {float(alpha)!r}, "
-             f"{float(beta)!r})")
+    # np.bool_(...): a bare True is typed Literal[bool](True), and Numba would compile
+    # the kernel once per combination of flags instead of once per dtype
+    ctx.line(f"gemm({an}, {bn}, {cn}, np.bool_({bool(ta)}), np.bool_({bool(tb)}), "
+             f"{float(alpha)!r}, {float(beta)!r})")
 
 
 class _BatchView:
