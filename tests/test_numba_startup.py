@@ -164,3 +164,50 @@ def test_a_second_process_loads_a_program_with_random_draws_and_blas(tmp_path):
     assert cls1 == cls2 == "QuickLoadCache"
     assert (loaded1, loaded2) == ("False", "True")
     assert values1 == values2
+
+
+def test_auto_lowers_the_switch_interval_only_while_compiling(monkeypatch):
+    """The interpreted runs get the GIL back quickly while Numba compiles (auto.py)."""
+    import graphdl as gd  # noqa: PLC0415
+    from graphdl.backends import auto  # noqa: PLC0415
+
+    monkeypatch.delenv("GRAPHDL_BACKEND", raising=False)
+    before = sys.getswitchinterval()
+    seen = []
+    real = auto._compile_started  # noqa: SLF001
+
+    def spy():
+        real()
+        seen.append(sys.getswitchinterval())
+
+    monkeypatch.setattr(auto, "_compile_started", spy)
+    x = gd.placeholder((None, 2), "float32", name="x")
+    y = gd.tanh(x) * 3.0
+    sess = gd.Session()
+    feeds = {x: np.ones((2, 2), "float32")}
+    sess.run(y, feeds)
+    sess.run(y, feeds)
+    prog = next(iter(sess._programs.values()))[1]
+    assert prog.wait() and prog.error is None
+    assert seen == [min(before, auto.COMPILING_SWITCH_INTERVAL)]
+    assert sys.getswitchinterval() == before
+
+
+EXIT_SCRIPT = """
+import numpy as np, graphdl as gd
+x = gd.placeholder((None, 3), "float32", name="x")
+y = gd.sum(gd.sigmoid(x @ gd.Variable(np.ones((3, 4), "float32"), name="w")))
+sess = gd.Session(backend="auto")
+sess.run(y, {x: np.ones((2, 3), "float32")})
+sess.run(y, {x: np.ones((2, 3), "float32")})  # starts the background compile
+print("done")
+"""
+
+
+def test_an_interpreter_exiting_during_a_background_compile_prints_nothing(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), GRAPHDL_CACHE_DIR=str(tmp_path),
+               NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    env.pop("GRAPHDL_BACKEND", None)
+    done = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "done\n", "")

@@ -12,14 +12,51 @@ If the compiled backend cannot compile the program (an op without a lowering), a
 warns once and keeps interpreting: unlike ``backend="numba"``, auto promises only
 that results are right. ``GRAPHDL_AUTO_COMPILE_AFTER=N`` changes the threshold
 (0: never compile).
+
+While a background compile runs, Python's thread switch interval is lowered from
+5 ms to 0.5 ms (and restored after): Numba's compiler is mostly Python and holds the
+GIL, so each time the interpreted run released it around a NumPy call it waited up
+to 5 ms to get it back — an MLP step took 9.7 ms instead of 1.7 ms during the
+compile; with 0.5 ms it takes 2.1 ms, and the compile is no slower. A compile still
+running when the interpreter exits is abandoned silently (its cache writes are
+atomic; the next process compiles again).
 """
 
+import atexit
 import os
+import sys
 import threading
 import warnings
 
 from . import get_backend, register_backend
 from .base import Backend
+
+#: the thread switch interval while a background compile runs (see the docstring)
+COMPILING_SWITCH_INTERVAL = 0.0005
+
+_switching = {"compiles": 0, "saved": None}
+_switching_lock = threading.Lock()
+_exiting = []
+
+
+@atexit.register
+def _interpreter_exits():
+    _exiting.append(True)
+
+
+def _compile_started():
+    with _switching_lock:
+        if _switching["compiles"] == 0:
+            _switching["saved"] = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switching["saved"], COMPILING_SWITCH_INTERVAL))
+        _switching["compiles"] += 1
+
+
+def _compile_ended():
+    with _switching_lock:
+        _switching["compiles"] -= 1
+        if _switching["compiles"] == 0:
+            sys.setswitchinterval(_switching["saved"])
 
 
 class AutoBackend(Backend):
@@ -74,14 +111,19 @@ class AutoProgram:
         return self.native is not None
 
     def _compile(self, ctx, feeds):
+        _compile_started()
         try:
             native = get_backend(self.backend.compiled).compile(self.program)
             native.warm_up(ctx, feeds)
         except Exception as exc:  # noqa: BLE001 (reported below; interpreting goes on)
             self.error = exc
-            warnings.warn(f"graphdl: backend 'auto' keeps interpreting a program that "
-                          f"{self.backend.compiled!r} cannot compile: {exc}", stacklevel=1)
+            if not (_exiting or sys.is_finalizing()):  # nobody is waiting for it any more
+                warnings.warn(f"graphdl: backend 'auto' keeps interpreting a program that "
+                              f"{self.backend.compiled!r} cannot compile: {exc}",
+                              stacklevel=1)
             return
+        finally:
+            _compile_ended()
         self.native = native
 
 
