@@ -25,6 +25,7 @@ from ..numba_common import cache
 from .codegen import ERROR_MARK, generate, node_name
 from .kernels import table
 from .memory import keep_freed_memory
+from .recursion import room_to_recurse
 from .scipy_blas import single_threaded_blas
 
 _KERNELS_DIR = Path(__file__).parent / "kernels"
@@ -178,7 +179,8 @@ class CompiledProgram:
         """Compile (or load from Numba's cache) and call; broken caches are rebuilt."""
         self._fn = self._load()
         try:
-            return self._fn(*args)
+            with room_to_recurse():
+                return self._fn(*args)
         except ValueError as exc:
             if exc.args and exc.args[0] == ERROR_MARK:
                 raise
@@ -195,7 +197,8 @@ class CompiledProgram:
         sys.modules.pop(self.path.stem, None)
         self._fn = self._load()
         try:
-            return self._fn(*args)
+            with room_to_recurse():
+                return self._fn(*args)
         except NumbaError as again:
             raise self._compile_error(again) from None
 
@@ -220,7 +223,8 @@ class CompiledProgram:
         fn = self._load()
         types = tuple(numba.typeof(a) for a in self.arguments(ctx, feeds, init=False))
         try:
-            fn.compile(types)
+            with room_to_recurse():
+                fn.compile(types)
         except numba.core.errors.NumbaError as exc:
             raise self._compile_error(exc) from None
         self._fn = fn
