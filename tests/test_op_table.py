@@ -275,8 +275,9 @@ def test_backend_families_cover_the_whole_table():
 
 
 # Every usable compiled backend, whatever GRAPHDL_TEST_BACKENDS says: this is the test
-# that holds each backend to the reference on the whole op table (forward in `make test`,
-# about 2 minutes of Numba compiles on 2 cores; every variant in `make test-compiled`).
+# that holds each backend to the reference on the whole op table (QUICK_VARIANTS in
+# `make test`: about 5 minutes of cold Numba compiles on the busy 2-core machine,
+# seconds with the cache warm; every variant in `make test-compiled`).
 COMPILED = [b for b in available_backends() if b != "numpy"]
 
 
