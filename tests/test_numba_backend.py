@@ -156,6 +156,26 @@ def test_auto_interprets_first_and_switches_to_native_code(monkeypatch):
     assert prog.runs == 3
 
 
+def test_auto_leaves_a_program_too_large_to_compile_quickly_to_the_interpreter(
+        monkeypatch):
+    """Numba's compile time grows faster than the program (a 20-step LSTM step had not
+    compiled in 30 minutes): auto keeps interpreting what is over its size limit."""
+    monkeypatch.delenv("GRAPHDL_BACKEND", raising=False)
+    monkeypatch.setenv("GRAPHDL_AUTO_MAX_SOURCE", "100")
+    x = gd.placeholder((None, 3), "float32", name="x")
+    w = gd.Variable(np.ones(3, "float32"), name="w")
+    step = w.assign_add(gd.sum(gd.tanh(x), axis=0))
+    sess = gd.Session()
+    feeds = {x: np.zeros((2, 3), "float32")}
+    sess.run(step, feeds)
+    with pytest.warns(UserWarning, match="generated source is .* over the 100"):
+        sess.run(step, feeds)
+        prog = next(iter(sess._programs.values()))[1]
+        assert not prog.wait()
+    assert prog.native is None
+    np.testing.assert_array_equal(sess.run(step, feeds), np.ones(3, "float32"))
+
+
 def test_a_large_folded_constant_is_passed_as_an_argument():
     """Found by the differential fuzzer: a constant the fold pass turns into a
     "constant" parameter (over 1 KiB) was taken for a variable (IndexError)."""

@@ -13,6 +13,13 @@ warns once and keeps interpreting: unlike ``backend="numba"``, auto promises onl
 that results are right. ``GRAPHDL_AUTO_COMPILE_AFTER=N`` changes the threshold
 (0: never compile).
 
+A program whose generated source is larger than ``max_source`` characters (default
+60,000; ``GRAPHDL_AUTO_MAX_SOURCE``) is not compiled either: Numba's compile time and
+memory grow faster than linearly with a function's size (a 20-step unrolled LSTM's
+training step, 200 KB of source, had not compiled after 30 minutes and 6 GB), so a
+background compile of it would hold a core and gigabytes for nothing. Auto warns once
+and keeps interpreting; ``backend="numba"`` still compiles it when asked.
+
 While a background compile runs, Python's thread switch interval is lowered from
 5 ms to 0.5 ms (and restored after): Numba's compiler is mostly Python and holds the
 GIL, so each time the interpreted run released it around a NumPy call it waited up
@@ -59,16 +66,23 @@ def _compile_ended():
             sys.setswitchinterval(_switching["saved"])
 
 
+class _TooLarge(Exception):
+    """A program auto leaves to the interpreter because compiling it would take long."""
+
+
 class AutoBackend(Backend):
     """Reference first; the numba backend in the background once a program repeats."""
 
     name = "auto"
 
-    def __init__(self, compile_after=None, compiled="numba"):
+    def __init__(self, compile_after=None, compiled="numba", max_source=None):
         if compile_after is None:
             compile_after = int(os.environ.get("GRAPHDL_AUTO_COMPILE_AFTER", "2"))
+        if max_source is None:
+            max_source = int(os.environ.get("GRAPHDL_AUTO_MAX_SOURCE", "60000"))
         self.compile_after = compile_after
         self.compiled = compiled
+        self.max_source = max_source
 
     def compile(self, program):
         return AutoProgram(program, get_backend("numpy").compile(program), self)
@@ -114,6 +128,12 @@ class AutoProgram:
         _compile_started()
         try:
             native = get_backend(self.backend.compiled).compile(self.program)
+            size = len(getattr(native, "source", ""))
+            if size > self.backend.max_source:
+                raise _TooLarge(f"its generated source is {size:,} characters, over "
+                                f"the {self.backend.max_source:,} auto compiles "
+                                f"(GRAPHDL_AUTO_MAX_SOURCE; backend='numba' compiles "
+                                f"it anyway, slowly)")
             native.warm_up(ctx, feeds)
         except Exception as exc:  # noqa: BLE001 (reported below; interpreting goes on)
             self.error = exc
