@@ -216,8 +216,9 @@ def _families():
 VARIANTS = ["float64", "float32", "batch_none", "grad", "grad2", "grad_batch_none"]
 # Numba compiles cost ~0.1-0.3 s per loop nest: `make test` runs the float64 forward
 # pass and the first-order gradients of every op's first sample per family (float32
-# added a minute to a 6.6-minute quiet-machine run and was left to test-compiled); GRAPHDL_FULL_OPTABLE=1 (`make test-compiled`) runs every variant, every
-# float64 sample (42 programs, ~45 min of cold compiles on the shared 2-core machine).
+# added a minute to a 6.6-minute quiet-machine run and was left to test-compiled);
+# GRAPHDL_FULL_OPTABLE=1 (`make test-compiled`) runs every variant, every float64
+# sample (42 programs, ~45 min of cold compiles on the shared 2-core machine).
 FULL = os.environ.get("GRAPHDL_FULL_OPTABLE", "") not in ("", "0")
 QUICK_VARIANTS = ["float64", "grad"]
 FAMILY_NAMES = ["elementwise", "linalg", "reduction", "shape", "array", "nn", "conv"]
