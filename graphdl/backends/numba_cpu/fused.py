@@ -18,10 +18,10 @@ import numpy as np
 
 from ...ops.elementwise import add, multiply, negative, subtract
 from ...ops.linalg import MATMUL
-from ...ops.reduction import MAX, MEAN, MIN, SUM
+from ...ops.reduction import MAX, MEAN, MIN
 from ..numba_common.codegen import dtype_name
 from .codegen import broadcast, constant_array
-from .kernels.reduction import accumulator_dtype, init_text, reduction_loops, store_cast
+from .kernels.reduction import new_accumulator, reduction_loops, store_cast
 
 ADD, SUB, MUL, NEG = add.op, subtract.op, multiply.op, negative.op
 
@@ -189,16 +189,9 @@ def _reduction(ctx, kernel, ops):
     for v in stored:
         ctx.alloc(v, dims)
     op = red.op
-    acc_dtype = accumulator_dtype(x.dtype) if op in (SUM, MEAN) else x.dtype
-    acc = ctx.fresh("acc")
     acc_dims = [("1" if k in axes else dims[k]) for k in range(len(dims))
                 if keep or k not in axes]
-    shape = "(" + "".join(f"{d}, " for d in acc_dims) + ")"
-    init = init_text(op, x.dtype)
-    if init == "0":
-        ctx.line(f"{acc} = zeros({shape}, {dtype_name(acc_dtype)})")
-    else:
-        ctx.line(f"{acc} = full({shape}, {init}, {dtype_name(acc_dtype)})")
+    acc, acc_dtype = new_accumulator(ctx, op, x.dtype, acc_dims)
     reduced = " * ".join(dims[k] for k in sorted(axes)) or "1"
     if op in (MAX, MIN) and any(kernel.shape[k] in (None, 0) for k in axes):
         ctx.fit_check(f"{reduced} > 0", "reduction over an empty axis has no identity")

@@ -39,22 +39,29 @@ def store_cast(ctx, out, acc, acc_dtype):
     ctx.allocated.add(out)
 
 
+def new_accumulator(ctx, op, dtype, acc_dims):
+    """(name, dtype) of a fresh accumulator array of shape ``acc_dims`` holding the
+    identity of reduction ``op`` over ``dtype`` inputs (sums in a wider dtype)."""
+    acc_dtype = accumulator_dtype(dtype) if op in (SUM, MEAN) else dtype
+    acc = ctx.fresh("acc")
+    shape = "(" + "".join(f"{d}, " for d in acc_dims) + ")"
+    init = init_text(op, dtype)
+    if init == "0":
+        ctx.line(f"{acc} = zeros({shape}, {dtype_name(acc_dtype)})")
+    else:
+        ctx.line(f"{acc} = full({shape}, {init}, {dtype_name(acc_dtype)})")
+    return acc, acc_dtype
+
+
 @CPU.register(SUM, MEAN, MAX, MIN)
 def lower_reduce(ctx, lop):
     (x,), out, op = lop.inputs, lop.outputs[0], lop.op
     axes, keep = set(lop.attrs["axes"]), lop.attrs["keepdims"]
     xs = ctx.array(x)
-    acc_dtype = accumulator_dtype(x.dtype) if op in (SUM, MEAN) else x.dtype
-    acc = ctx.fresh("acc")
     acc_dims = [("1" if k in axes else ctx.dim(x, k)) for k in range(x.ndim)
                 if keep or k not in axes]
     acc_dims = [ctx.dim(x, k) if d == f"{xs}.shape[{k}]" else d for k, d in enumerate(acc_dims)]
-    shape = "(" + "".join(f"{d}, " for d in acc_dims) + ")"
-    init = init_text(op, x.dtype)
-    if init == "0":
-        ctx.line(f"{acc} = zeros({shape}, {dtype_name(acc_dtype)})")
-    else:
-        ctx.line(f"{acc} = full({shape}, {init}, {dtype_name(acc_dtype)})")
+    acc, acc_dtype = new_accumulator(ctx, op, x.dtype, acc_dims)
     reduced = " * ".join(ctx.dim(x, k) for k in sorted(axes)) or "1"
     if op in (MAX, MIN) and any(x.shape[k] in (None, 0) for k in axes):
         ctx.fit_check(f"{reduced} > 0", "reduction over an empty axis has no identity")
