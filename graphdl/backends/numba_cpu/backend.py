@@ -22,6 +22,7 @@ from ...passes import optimize
 from ..base import Backend
 from ..lowering import LoweringError
 from ..numba_common import cache
+from . import blas_library
 from .codegen import ERROR_MARK, generate, node_name
 from .kernels import table
 from .memory import keep_freed_memory
@@ -252,6 +253,16 @@ class CompiledProgram:
             args.append(ctx.rng)
         return args
 
+    def _native(self, args):
+        """The native call, its BLAS on the programs' thread count (blas_library.py)."""
+        if self._fn is None:
+            blas_library.bind()  # the first run: know the library before limiting it
+        threads = blas_library.limit_threads()
+        try:
+            return self._fn(*args) if self._fn is not None else self._first_call(args)
+        finally:
+            blas_library.restore_threads(threads)
+
     #: the run hands out only arrays nobody else holds (see base.py): the Session
     #: skips its alias guard
     owns_results = True
@@ -259,7 +270,7 @@ class CompiledProgram:
     def __call__(self, ctx, feeds):
         args = self.arguments(ctx, feeds)
         try:
-            outs = self._fn(*args) if self._fn is not None else self._first_call(args)
+            outs = self._native(args)
         except ValueError as exc:
             if exc.args and exc.args[0] == ERROR_MARK:
                 raise self._run_time_error(ctx, feeds, exc.args) from None

@@ -13,29 +13,25 @@ the SGD update ``W - lr * (x.T @ dh)`` becomes ONE BLAS call (``alpha = -lr``,
 over it; and the kernel is compiled once per dtype and cached on disk, shared by
 every program (a program calling it types a call, not Numba's ``np.dot``).
 
-It calls Numba's own ``numba_xxgemm`` helper (the same SciPy BLAS, ``cython_blas``,
-that ``np.dot`` uses inside njit), declared by name, so the machine code holds no
-process-specific address and caches like any other function. BLAS is column-major:
-a row-major ``c = op(a) @ op(b)`` is the column-major ``c.T = op(b).T @ op(a).T``,
-hence the swapped operands below.
+It calls ``graphdl_cblas_sgemm`` / ``graphdl_cblas_dgemm``, symbols that
+numba_cpu/blas_library.py binds on import of this module to NumPy's own OpenBLAS
+(the library ``np.dot`` uses; faster here than SciPy's) or, where NumPy has none, to
+adapters over SciPy's BLAS (kernels/blas_fallback.py). The machine code names the
+symbols, holds no process-specific address, and caches on disk. The call is CBLAS
+row-major: C-contiguous arrays go in as they are, a transposed operand as a flag.
 """
 
 import numpy as np
 from numba import njit, types
 
-from .alloc import empty
+from ..blas_library import SYMBOLS, bind
+from .blas_fallback import CBLAS_TRANS, cblas_signature
 
-_GEMM_SIGNATURE = types.intc(
-    types.char,                               # kind: 's' float32, 'd' float64
-    types.char, types.char,                   # transa, transb: 'n' or 't'
-    types.intp, types.intp, types.intp,       # m, n, k (column-major)
-    types.voidptr, types.voidptr, types.intp,  # alpha, a, lda
-    types.voidptr, types.intp,                # b, ldb
-    types.voidptr, types.voidptr, types.intp,  # beta, c, ldc
-)
-_xxgemm = types.ExternalFunction("numba_xxgemm", _GEMM_SIGNATURE)
+bind()  # before anything calling these symbols is compiled or loaded from the cache
+_sgemm = types.ExternalFunction(SYMBOLS["float32"], cblas_signature(types.float32))
+_dgemm = types.ExternalFunction(SYMBOLS["float64"], cblas_signature(types.float64))
 
-_N, _T, _S, _D = ord("n"), ord("t"), ord("s"), ord("d")
+_ROW_MAJOR, _NO_TRANS = 101, 111
 
 
 @njit(cache=True, nogil=True)
@@ -54,10 +50,11 @@ def gemm(a, b, c, trans_a, trans_b, alpha, beta):
             for j in range(n):
                 c[i, j] = c[i, j] * beta if beta != 0 else 0
         return
-    scalars = empty(2, c.dtype)  # kernels/alloc.py: no np.empty overload to compile
-    scalars[0] = alpha
-    scalars[1] = beta
-    kind = _D if c.itemsize == 8 else _S
-    _xxgemm(kind, _T if trans_b else _N, _T if trans_a else _N, n, m, k,
-            scalars.ctypes, b.ctypes, b.shape[1], a.ctypes, a.shape[1],
-            scalars[1:].ctypes, c.ctypes, n)
+    ta = np.intc(CBLAS_TRANS if trans_a else _NO_TRANS)
+    tb = np.intc(CBLAS_TRANS if trans_b else _NO_TRANS)
+    if c.itemsize == 8:
+        _dgemm(np.intc(_ROW_MAJOR), ta, tb, m, n, k, np.float64(alpha), a.ctypes,
+               a.shape[1], b.ctypes, b.shape[1], np.float64(beta), c.ctypes, n)
+    else:
+        _sgemm(np.intc(_ROW_MAJOR), ta, tb, m, n, k, np.float32(alpha), a.ctypes,
+               a.shape[1], b.ctypes, b.shape[1], np.float32(beta), c.ctypes, n)
