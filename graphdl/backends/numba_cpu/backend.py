@@ -176,11 +176,22 @@ class CompiledProgram:
         from .quickload import quick_loading  # noqa: PLC0415 (imports Numba)
         return quick_loading(module.program)
 
+    def _kernels(self):
+        """The library kernels this program calls (kernels/library.py): the cached
+        ones loaded, the others being compiled by a second process meanwhile."""
+        from .kernels import library  # noqa: PLC0415 (imports Numba)
+        return library.prepare(self.generated.kernels)
+
     def _first_call(self, args):
         """Compile (or load from Numba's cache) and call; broken caches are rebuilt."""
+        kernels = self._kernels()
         self._fn = self._load()
         try:
             with room_to_recurse():
+                if kernels.missing:  # compile the program while the kernels compile
+                    import numba  # noqa: PLC0415
+                    self._fn.compile(tuple(numba.typeof(a) for a in args))
+                kernels.finish()
                 return self._fn(*args)
         except ValueError as exc:
             if exc.args and exc.args[0] == ERROR_MARK:
@@ -188,6 +199,8 @@ class CompiledProgram:
             return self._retry_or_explain(exc, args)
         except Exception as exc:  # noqa: BLE001
             return self._retry_or_explain(exc, args)
+        finally:
+            kernels.close()
 
     def _retry_or_explain(self, exc, args):
         from numba.core.errors import NumbaError  # noqa: PLC0415
@@ -221,13 +234,17 @@ class CompiledProgram:
         if self._fn is not None:
             return
         import numba  # noqa: PLC0415
+        kernels = self._kernels()
         fn = self._load()
         types = tuple(numba.typeof(a) for a in self.arguments(ctx, feeds, init=False))
         try:
             with room_to_recurse():
                 fn.compile(types)
+            kernels.finish()
         except numba.core.errors.NumbaError as exc:
             raise self._compile_error(exc) from None
+        finally:
+            kernels.close()
         self._fn = fn
 
     # -- a run -------------------------------------------------------------------------

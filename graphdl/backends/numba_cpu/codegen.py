@@ -58,6 +58,7 @@ class Generated:
         self.line_ops = line_ops      # (first line, LOp), ascending
         self.uses_rng = uses_rng
         self.scalar_files = []        # sources of the scalar functions called
+        self.kernels = ()             # (name, dtype) library kernel variants called
         # indices of results that are arrays the call allocated (never views of its
         # arguments or of each other); an update ("inplace", j) was written into
         # argument j, a variable's array
@@ -104,6 +105,7 @@ class Context:
         self.aliases = set()   # Values that may share memory with a parameter
         self.lop = None        # the LOp being lowered (for error messages)
         self.imports = set()   # (module, names) the generated module imports
+        self.kernels = set()   # (name, dtype) library kernel variants called
         self.dims = {}         # Value -> per-axis source expression (int or a name)
         self.in_place = {}     # update Value -> variable parameter written in place
         self.placed = set()    # update Values that were written in place
@@ -237,6 +239,20 @@ class Context:
     def require(self, module, names):
         """Import ``names`` from ``module`` in the generated module (kernel library)."""
         self.imports.add((module, tuple(names)))
+
+    def call_kernel(self, name, dtype, args):
+        """A call of library kernel ``name`` (kernels/library.py) on source expressions
+        ``args`` whose arrays are of ``dtype``: by address, the variant recorded for
+        the backend to load; a dtype the library has no variant of calls the kernel's
+        dispatcher (compiled into the program)."""
+        from .kernels import library  # noqa: PLC0415 (imports Numba)
+        dtype = np.dtype(dtype).name
+        if dtype in library.DTYPES:
+            self.require(library.__name__, [name])
+            self.kernels.add((name, dtype))
+        else:
+            self.require(library.KERNELS[name][0], [name])
+        self.line(f"{name}({', '.join(args)})")
 
 
 # -- broadcasting ------------------------------------------------------------------------
@@ -408,6 +424,7 @@ def generate(lp, table):
                           updates, ctx.errors, line_ops, ctx.uses_rng)
     generated.fresh_outs = frozenset(fresh)
     generated.scalar_files = ctx.scalars.modules()
+    generated.kernels = tuple(sorted(ctx.kernels))
     return generated
 
 

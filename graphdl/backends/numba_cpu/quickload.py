@@ -26,6 +26,8 @@ _KNOWN = FunctionCache is not None and all(
     for name in ("load_overload", "_load_overload", "_guard_against_spurious_io_errors"))
 
 
+QuickLoadCache = None  # where Numba's internals are not the known ones
+
 if _KNOWN:
     class QuickLoadCache(FunctionCache):
         """A FunctionCache whose loads skip the registries' refresh (see above)."""
@@ -45,4 +47,4 @@ def quick_loading(dispatcher):
     return dispatcher
 
 
-__all__ = ["quick_loading"]
+__all__ = ["QuickLoadCache", "quick_loading"]

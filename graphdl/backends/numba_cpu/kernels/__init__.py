@@ -1,6 +1,7 @@
 """The CPU lowering table (one module per op family registers its rules) and the
 library kernels that generated code calls (:mod:`.conv`: convolution and pooling,
-``@njit(cache=True)``, compiled once per dtype and shared by every program).
+:mod:`.blas`: gemm; compiled once per dtype, shared by every program and called by
+address, see :mod:`.library`).
 
 A rule is ``rule(ctx, lop)``: it writes the code computing ``lop``'s outputs into
 the generated program through ``ctx`` (:class:`~..codegen.Context`). Elementwise ops

@@ -22,9 +22,10 @@ row-major: C-contiguous arrays go in as they are, a transposed operand as a flag
 """
 
 import numpy as np
-from numba import njit, types
+from numba import types
 
 from ..blas_library import SYMBOLS, bind
+from ..kernel_cache import library_jit
 from .blas_fallback import CBLAS_TRANS, cblas_signature
 
 bind()  # before anything calling these symbols is compiled or loaded from the cache
@@ -34,7 +35,7 @@ _dgemm = types.ExternalFunction(SYMBOLS["float64"], cblas_signature(types.float6
 _ROW_MAJOR, _NO_TRANS = 101, 111
 
 
-@njit(cache=True, nogil=True)
+@library_jit(nogil=True)
 def gemm(a, b, c, trans_a, trans_b, alpha, beta):
     """``c = alpha * op(a) @ op(b) + beta * c`` (see the module docstring)."""
     if not c.flags.c_contiguous:

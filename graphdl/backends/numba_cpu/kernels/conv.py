@@ -1,9 +1,11 @@
 """CPU library kernels for convolution and pooling (the ops of :mod:`graphdl.ops.conv`).
 
-Every kernel is ``@numba.njit(cache=True)`` and size-independent: one compile per
-dtype serves every shape, and the compiled code is cached on disk, shared by every
-generated Program that calls it. Kernels write into a caller-provided ``out`` (so
-generated code can reuse buffers) and return nothing.
+Every kernel is ``@library_jit`` (``njit(cache=True)`` keyed by the whole kernel
+library, :mod:`..kernel_cache`) and size-independent: one compile per dtype serves
+every shape, and the compiled code is cached on disk, shared by every generated
+Program, which calls it by address (:mod:`.library`: its signatures per dtype).
+Kernels write into a caller-provided ``out`` (so generated code can reuse buffers)
+and return nothing.
 
 Contract for callers (generated code)
 -------------------------------------
@@ -70,6 +72,7 @@ import numpy as np
 from numba import njit
 from numba import uint64 as u64
 
+from ..kernel_cache import library_jit  # njit(cache=True) keyed by the whole library
 from .alloc import empty, zeros  # intrinsics: no np.empty/np.zeros overload compiles
 from .blas import gemm  # flags as np.bool_: a literal True compiles gemm per flag combination
 
@@ -102,7 +105,7 @@ def padding_args(padding):
     return (0, int(t), int(b), int(le), int(r))
 
 
-@njit(cache=True)
+@njit(inline="always")  # called by programs: typed into each, never compiled alone
 def axis_geometry(n, k, s, same, before, after):
     """(padding before, output size) of one spatial axis of size ``n`` for a window
     ``k`` moved by ``s``; ``same`` = 1 is TensorFlow's rule (output ceil(n / s)),
@@ -117,7 +120,7 @@ def axis_geometry(n, k, s, same, before, after):
     return before, (n + before + after - k) // s + 1
 
 
-@njit(cache=True)
+@library_jit
 def _valid_range(n_out, n_in, offset, s):
     """[lo, hi) of output positions o with 0 <= o * s + offset < n_in."""
     lo = 0
@@ -137,13 +140,13 @@ def _valid_range(n_out, n_in, offset, s):
 # Each image is copied once into a zero-padded (Hp, Wp, C) buffer; a window row is
 # then kw * C contiguous values, so im2col and col2im are long straight copies with
 # no bounds tests. Patches are ordered (i, j, c), the weights are permuted to match.
-@njit(cache=True)
+@library_jit
 def _padded_size(n_out, k, s):
     """Rows (or columns) of the padded image that the windows read."""
     return (n_out - 1) * s + k
 
 
-@njit(cache=True)
+@library_jit
 def _to_padded_hwc(x, n, xp, pt, pl):
     """xp[pt + ih, pl + iw, c] = x[n, c, ih, iw] where that lands inside xp; the
     border of xp is left as it is (zero)."""
@@ -157,7 +160,7 @@ def _to_padded_hwc(x, n, xp, pt, pl):
                 xp[pt + ih, pl + iw, c] = x[n, c, ih, iw]
 
 
-@njit(cache=True)
+@library_jit
 def _from_padded_hwc(xp, out, n, pt, pl):
     """out[n, c, ih, iw] = xp[pt + ih, pl + iw, c]; 0 where that is outside xp."""
     C, H, W = out.shape[1], out.shape[2], out.shape[3]
@@ -169,7 +172,7 @@ def _from_padded_hwc(xp, out, n, pt, pl):
                 out[n, c, ih, iw] = xp[a, b, c] if a < hp and b < wp else 0
 
 
-@njit(cache=True)
+@library_jit
 def _im2col(xp, cols, kh, kw, sh, sw, ow):
     """cols[r * ow + q, (i, j, c)] = xp[r * sh + i, q * sw + j, c]."""
     # unsigned flat indices: Numba adds a negative-index fix-up to every signed
@@ -188,7 +191,7 @@ def _im2col(xp, cols, kh, kw, sh, sw, ow):
             src += row_len
 
 
-@njit(cache=True)
+@library_jit
 def _col2im(cols, xp, kh, kw, sh, sw, ow):
     """xp = the adjoint of _im2col applied to cols (overlapping windows summed)."""
     C = u64(xp.shape[2])
@@ -206,7 +209,7 @@ def _col2im(cols, xp, kh, kw, sh, sw, ow):
             dst += row_len
 
 
-@njit(cache=True)
+@library_jit
 def _im2col_cf(x, n, cols, kh, kw, sh, sw, pt, pl, oh, ow):
     """Channels-first im2col for few channels: cols[(c, i, j), r * ow + q] =
     x[n, c, r*sh - pt + i, q*sw - pl + j] (0 outside); rows of ow contiguous values."""
@@ -240,7 +243,7 @@ def _im2col_cf(x, n, cols, kh, kw, sh, sw, pt, pl, oh, ow):
 
 
 
-@njit(cache=True)
+@library_jit
 def _transpose_into(m, of, start):
     """of[start + j * R + i] = m[i, j] for m (R, S): one image's (pixels, channels)
     product written as out's (channels, pixels) block."""
@@ -252,7 +255,7 @@ def _transpose_into(m, of, start):
             of[dst + i] = mf[i * S + j]
 
 
-@njit(cache=True)
+@library_jit
 def _weights_ohwc(w):
     """w (O, C, kh, kw) as an (O, kh * kw * C) matrix in the patches' (i, j, c) order."""
     O, C, kh, kw = w.shape
@@ -266,7 +269,7 @@ def _weights_ohwc(w):
 
 
 # -- convolution -------------------------------------------------------------------
-@njit(cache=True)
+@library_jit
 def conv2d(x, w, out, sh, sw, pt, pl):
     """out (N, O, OH, OW) = cross-correlation of x (N, C, H, W) with w (O, C, kh, kw)."""
     N, C = x.shape[0], x.shape[1]
@@ -296,7 +299,7 @@ def conv2d(x, w, out, sh, sw, pt, pl):
         _transpose_into(prod, of, n * O * oh * ow)
 
 
-@njit(cache=True)
+@library_jit
 def conv2d_backprop_input(g, w, out, sh, sw, pt, pl):
     """out (N, C, H, W) = gradient of conv2d w.r.t. x for output cotangent g."""
     N, O, oh, ow = g.shape[0], g.shape[1], g.shape[2], g.shape[3]
@@ -312,7 +315,7 @@ def conv2d_backprop_input(g, w, out, sh, sw, pt, pl):
         _from_padded_hwc(xp, out, n, pt, pl)
 
 
-@njit(cache=True)
+@library_jit
 def conv2d_backprop_filter(x, g, out, sh, sw, pt, pl):
     """out (O, C, kh, kw) = gradient of conv2d w.r.t. w for output cotangent g."""
     N, C = x.shape[0], x.shape[1]
@@ -352,7 +355,7 @@ def conv2d_backprop_filter(x, g, out, sh, sw, pt, pl):
 
 # -- pooling -----------------------------------------------------------------------
 # Pooling works plane by plane on flat views with unsigned offsets (see _im2col).
-@njit(cache=True)
+@library_jit
 def _window_argmax(xf, base, H, W, kh, kw, h0, w0):
     """ih * W + iw of the first maximum of the window at (h0, w0) of the H x W plane
     at xf[base:], or -1 where that maximum is padding (-inf, which happens only when
@@ -382,7 +385,7 @@ def _window_argmax(xf, base, H, W, kh, kw, h0, w0):
     return at
 
 
-@njit(cache=True)
+@library_jit
 def _fast_windows(H, W, kh, kw, sh, sw, pl, h0, ow):
     """[lo, hi) of the windows of the output row at image row h0 that take the 2x2,
     stride-2 path (the usual pooling; windows inside the image); (0, 0) otherwise."""
@@ -394,7 +397,7 @@ def _fast_windows(H, W, kh, kw, sh, sw, pl, h0, ow):
 # The 2x2 rows below index row slices with plain (signed) loop indices: LLVM then
 # sees the stride-2 loads as interleaved groups and vectorizes them with shuffles.
 # With unsigned flat offsets (possible wrap-around) it used gathers: 1.7x slower.
-@njit(cache=True)
+@library_jit
 def _max_2x2_row(xf, a, W, n, of, o):
     """of[o + q] = the first maximum (NaN wins) of the 2x2 window at xf[a + 2q],
     xf[a + 2q + 1], xf[a + W + 2q], xf[a + W + 2q + 1], for q < n."""
@@ -409,7 +412,7 @@ def _max_2x2_row(xf, a, W, n, of, o):
         dst[q] = v if (v > best) | ((v != v) & (best == best)) else best
 
 
-@njit(cache=True)
+@library_jit
 def _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx):
     """idx[r * ow + q] = _window_argmax of each window (r, q) of one plane.
 
@@ -435,7 +438,7 @@ def _plane_argmax(xf, base, H, W, kh, kw, sh, sw, pt, pl, oh, ow, idx):
             idx[out_row + u64(q)] = _window_argmax(xf, base, H, W, kh, kw, h0, q * sw - pl)
 
 
-@njit(cache=True)
+@library_jit
 def max_pool2d(x, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, OH, OW) = max over each kh x kw window of x (padding never wins)."""
     N, C, H, W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -458,7 +461,7 @@ def max_pool2d(x, out, kh, kw, sh, sw, pt, pl):
                 of[o + q] = xf[base + at] if at >= 0 else -np.inf
 
 
-@njit(cache=True)
+@library_jit
 def max_pool2d_backprop(x, g, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, H, W): each window's g added at the argmax of x in that window."""
     N, C, H, W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -479,7 +482,7 @@ def max_pool2d_backprop(x, g, out, kh, kw, sh, sw, pt, pl):
                 of[u64(base + at)] += gf[gbase + u64(p)]
 
 
-@njit(cache=True)
+@library_jit
 def max_pool2d_gather(x, v, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, OH, OW): v read at the argmax of x in each window (0 if padding)."""
     N, C, H, W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -497,7 +500,7 @@ def max_pool2d_gather(x, v, out, kh, kw, sh, sw, pt, pl):
             of[obase + u64(p)] = vf[u64(base + at)] if at >= 0 else 0
 
 
-@njit(cache=True)
+@library_jit
 def avg_pool2d(x, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, OH, OW) = mean of each window's real (non-padding) pixels."""
     N, C, H, W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -527,7 +530,7 @@ def avg_pool2d(x, out, kh, kw, sh, sw, pt, pl):
                 of[u64(obase + r * ow + q)] = s / ((i1 - i0) * (j1 - j0))
 
 
-@njit(cache=True)
+@library_jit
 def avg_pool2d_backprop(g, out, kh, kw, sh, sw, pt, pl):
     """out (N, C, H, W): each window's g / count spread over its real pixels."""
     N, C, oh, ow = g.shape[0], g.shape[1], g.shape[2], g.shape[3]

@@ -1,5 +1,6 @@
 """Convolution and pooling: calls into the library kernels of :mod:`.conv`
-(``@njit(cache=True)``, compiled once per dtype and shared by every program). The
+(compiled once per dtype, shared by every program, called by address: see
+:mod:`.library`). The
 rules compute each spatial axis's padding and output size at run time with
 ``axis_geometry``, allocate the output and pass plain ints; see the contract in
 :mod:`.conv`'s docstring."""
@@ -43,9 +44,8 @@ def _geometry(ctx, x_name, kh, kw, attrs):
     return pt, pl, oh, ow
 
 
-def _call(ctx, fn, args):
-    ctx.require(_MODULE, [fn])
-    ctx.line(f"{fn}({', '.join(args)})")
+def _call(ctx, fn, lop, args):
+    ctx.call_kernel(fn, lop.outputs[0].dtype, args)
 
 
 @CPU.register(CONV2D)
@@ -59,7 +59,7 @@ def lower_conv2d(ctx, lop):
     pt, pl, oh, ow = _geometry(ctx, xs, f"{ws}.shape[2]", f"{ws}.shape[3]", lop.attrs)
     ctx.alloc(out, [ctx.dim(x, 0), ctx.dim(w, 0), oh, ow])
     sh, sw = lop.attrs["stride"]
-    _call(ctx, "conv2d", [xs, ws, ctx.out(), str(sh), str(sw), pt, pl])
+    _call(ctx, "conv2d", lop, [xs, ws, ctx.out(), str(sh), str(sw), pt, pl])
 
 
 @CPU.register(CONV2D_BACKPROP_INPUT)
@@ -73,7 +73,7 @@ def lower_conv2d_backprop_input(ctx, lop):
                   "g does not have conv2d's output shape")
     ctx.alloc(out, [ctx.dim(x, k) for k in range(4)])
     sh, sw = lop.attrs["stride"]
-    _call(ctx, "conv2d_backprop_input", [gs, ws, ctx.out(), str(sh), str(sw), pt, pl])
+    _call(ctx, "conv2d_backprop_input", lop, [gs, ws, ctx.out(), str(sh), str(sw), pt, pl])
 
 
 @CPU.register(CONV2D_BACKPROP_FILTER)
@@ -87,7 +87,7 @@ def lower_conv2d_backprop_filter(ctx, lop):
                   "g does not have conv2d's output shape")
     ctx.alloc(out, [ctx.dim(w, k) for k in range(4)])
     sh, sw = lop.attrs["stride"]
-    _call(ctx, "conv2d_backprop_filter", [xs, gs, ctx.out(), str(sh), str(sw), pt, pl])
+    _call(ctx, "conv2d_backprop_filter", lop, [xs, gs, ctx.out(), str(sh), str(sw), pt, pl])
 
 
 def _pool_ints(lop, pt, pl):
@@ -103,7 +103,7 @@ def lower_pool(ctx, lop):
     kh, kw = lop.attrs["size"]
     pt, pl, oh, ow = _geometry(ctx, xs, kh, kw, lop.attrs)
     ctx.alloc(out, [ctx.dim(x, 0), ctx.dim(x, 1), oh, ow])
-    _call(ctx, lop.op.name, [xs, ctx.out()] + _pool_ints(lop, pt, pl))
+    _call(ctx, lop.op.name, lop, [xs, ctx.out()] + _pool_ints(lop, pt, pl))
 
 
 @CPU.register(MAX_POOL2D_BACKPROP)
@@ -114,7 +114,7 @@ def lower_max_pool_backprop(ctx, lop):
     kh, kw = lop.attrs["size"]
     pt, pl, oh, ow = _geometry(ctx, xs, kh, kw, lop.attrs)
     ctx.alloc(out, [ctx.dim(x, k) for k in range(4)])
-    _call(ctx, "max_pool2d_backprop", [xs, gs, ctx.out()] + _pool_ints(lop, pt, pl))
+    _call(ctx, "max_pool2d_backprop", lop, [xs, gs, ctx.out()] + _pool_ints(lop, pt, pl))
 
 
 @CPU.register(MAX_POOL2D_GATHER)
@@ -125,7 +125,7 @@ def lower_max_pool_gather(ctx, lop):
     kh, kw = lop.attrs["size"]
     pt, pl, oh, ow = _geometry(ctx, xs, kh, kw, lop.attrs)
     ctx.alloc(out, [ctx.dim(x, 0), ctx.dim(x, 1), oh, ow])
-    _call(ctx, "max_pool2d_gather", [xs, vs, ctx.out()] + _pool_ints(lop, pt, pl))
+    _call(ctx, "max_pool2d_gather", lop, [xs, vs, ctx.out()] + _pool_ints(lop, pt, pl))
 
 
 @CPU.register(AVG_POOL2D_BACKPROP)
@@ -137,4 +137,4 @@ def lower_avg_pool_backprop(ctx, lop):
     kh, kw = lop.attrs["size"]
     pt, pl, oh, ow = _geometry(ctx, xs, kh, kw, lop.attrs)
     ctx.alloc(out, [ctx.dim(x, k) for k in range(4)])
-    _call(ctx, "avg_pool2d_backprop", [gs, ctx.out()] + _pool_ints(lop, pt, pl))
+    _call(ctx, "avg_pool2d_backprop", lop, [gs, ctx.out()] + _pool_ints(lop, pt, pl))

@@ -45,7 +45,7 @@ def lower_matmul(ctx, lop, result=None, alpha=1.0, beta=0.0):
         return
     if out.ndim == 2:
         cn = ctx.alloc(out, [n, m])
-        gemm_call(ctx, an, bn, cn, ta, tb, alpha, beta)
+        gemm_call(ctx, an, bn, cn, ta, tb, alpha, beta, out.dtype)
         return
     if result is not None:
         raise AssertionError("internal: a folded epilogue needs a 2-D float matmul")
@@ -60,14 +60,16 @@ def lower_matmul(ctx, lop, result=None, alpha=1.0, beta=0.0):
         ctx.line(f"np.dot({ia}{ta_s}, {ib}{tb_s}, {ctx.out()}[{', '.join(idx)}])")
 
 
-def gemm_call(ctx, an, bn, cn, ta, tb, alpha=1.0, beta=0.0):
+def gemm_call(ctx, an, bn, cn, ta, tb, alpha, beta, dtype):
     """``cn = alpha * op(an) @ op(bn) + beta * cn`` through the BLAS library kernel
-    (kernels/blas.py; one call, no temporary, transposes as BLAS flags)."""
-    ctx.require("graphdl.backends.numba_cpu.kernels.blas", ["gemm"])
-    # np.bool_(...): a bare True is typed Literal[bool](True), and Numba would compile
-    # the kernel once per combination of flags instead of once per dtype
-    ctx.line(f"gemm({an}, {bn}, {cn}, np.bool_({bool(ta)}), np.bool_({bool(tb)}), "
-             f"{float(alpha)!r}, {float(beta)!r})")
+    (kernels/blas.py, called by address: kernels/library.py; one call, no temporary,
+    transposes as BLAS flags); the arrays are of ``dtype``."""
+    # np.bool_(...): a bare True is typed Literal[bool](True); the library casts it,
+    # but a dispatcher call (a dtype without a library variant) would compile the
+    # kernel once per combination of flags
+    ctx.call_kernel("gemm", dtype, [an, bn, cn, f"np.bool_({bool(ta)})",
+                                    f"np.bool_({bool(tb)})", repr(float(alpha)),
+                                    repr(float(beta))])
 
 
 class _BatchView:
