@@ -23,6 +23,7 @@ if "NUMBA_CACHE_DIR" not in os.environ:  # one cache dir per test run, removed a
     os.environ["NUMBA_CACHE_DIR"] = numba.config.CACHE_DIR = _cache
 
 from graphdl.backends.numba_cpu.kernels import conv as K  # noqa: E402
+from graphdl.backends.numba_cpu.kernels import library  # noqa: E402
 from graphdl.ops import conv as ops  # noqa: E402
 
 # (N, C, H, W, O, (kh, kw), (sh, sw), padding) in the ops' normalized attribute form
@@ -56,6 +57,13 @@ POOL_CASES = [
 ]
 
 DTYPES = ["float32", "float64"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _gemm_loaded():
+    """The convolutions call gemm by address (kernels/library.py): load it first."""
+    for dtype in DTYPES:
+        library.ensure("gemm", dtype)
 
 
 def _tol(dtype):

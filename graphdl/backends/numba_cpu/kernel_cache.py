@@ -22,7 +22,7 @@ _KERNELS = Path(__file__).parent / "kernels"
 
 #: the files whose code ends up in a library kernel: the kernels' modules and every
 #: module of the package they import (tests/test_kernel_library.py checks the list)
-KERNEL_SOURCES = ("alloc.py", "blas.py", "blas_fallback.py", "conv.py")
+KERNEL_SOURCES = ("alloc.py", "blas.py", "blas_fallback.py", "conv.py", "library.py")
 
 
 def sources_digest(directory):

@@ -52,7 +52,8 @@ One difference: where ``g`` holds inf/NaN, max_pool2d_backprop gives the
 non-argmax pixels 0, where the reference's ``0 * inf`` makes them NaN.
 
 How: convolutions are im2col + BLAS per image (:func:`.blas.gemm`, the same
-cached gemm kernel the matmuls use, writing into a view of ``out`` or, for
+cached gemm kernel the matmuls use, called by address: load it before calling a
+convolution directly, ``library.ensure("gemm", dtype)``; writing into a view of ``out`` or, for
 conv2d, a (pixels, channels) product transposed into it; the filter
 gradient accumulates over the images inside gemm with ``beta = 1``): each image is
 copied once into a zero-padded channels-last buffer, so a window row is
@@ -74,7 +75,7 @@ from numba import uint64 as u64
 
 from ..kernel_cache import library_jit  # njit(cache=True) keyed by the whole library
 from .alloc import empty, zeros  # intrinsics: no np.empty/np.zeros overload compiles
-from .blas import gemm  # flags as np.bool_: a literal True compiles gemm per flag combination
+from .library import gemm  # by address (loaded first, see library.NEEDS): not linked in
 
 SMALL_RUN = 16  # window rows shorter than this (kw * C values) use channels-first im2col
 

@@ -60,6 +60,10 @@ KERNELS = {
     "avg_pool2d_backprop": (_CONV_MODULE, _POOL),
 }
 
+#: kernels that call other kernels by address: those are loaded first (same dtype)
+NEEDS = {name: ("gemm",) for name in
+         ("conv2d", "conv2d_backprop_input", "conv2d_backprop_filter")}
+
 _SCALARS = {_INT: types.int64, _BOOL: types.boolean, _FLOAT: types.float64}
 
 
@@ -195,7 +199,10 @@ def load_cached(name, dtype):
 
 
 def ensure(name, dtype):
-    """Load the variant, compiling it (and caching it on disk) when not cached."""
+    """Load the variant (and those it calls, :data:`NEEDS`), compiling it (and
+    caching it on disk) when not cached."""
+    for needed in NEEDS.get(name, ()):
+        ensure(needed, dtype)
     if load_cached(name, dtype):
         return
     dispatcher, sig = _dispatcher(name), signature(name, dtype)
@@ -241,7 +248,8 @@ def prepare(variants):
     """Load the cached ``(name, dtype)`` variants; start compiling the others in a
     second process when that helps (:func:`_parallel`). Returns a :class:`Pending`
     whose ``finish()`` must run before a program calling them does."""
-    missing = [v for v in sorted(set(variants)) if not load_cached(*v)]
+    variants = set(variants) | {(n, d) for name, d in variants for n in NEEDS.get(name, ())}
+    missing = [v for v in sorted(variants) if not load_cached(*v)]
     process = None
     if missing and _parallel():
         root = str(Path(__file__).resolve().parents[4])
@@ -270,5 +278,5 @@ if __name__ == "__main__":
     _main(sys.argv[1:])
 
 
-__all__ = ["DTYPES", "KERNELS", "Pending", "ensure", "load_cached", "loaded", "prepare",
+__all__ = ["DTYPES", "KERNELS", "NEEDS", "Pending", "ensure", "load_cached", "loaded", "prepare",
            "signature", "symbol", *KERNELS]
