@@ -28,6 +28,7 @@ from .kernels import table
 from .memory import keep_freed_memory
 from .recursion import room_to_recurse
 from .scipy_blas import single_threaded_blas
+from .split import Segmented
 
 _KERNELS_DIR = Path(__file__).parent / "kernels"
 
@@ -174,6 +175,8 @@ class CompiledProgram:
             self.path = self._entry.path
             module = self._entry.load()
         from .quickload import quick_loading  # noqa: PLC0415 (imports Numba)
+        if hasattr(module, "SEGMENTS"):  # a huge program split into segments (split.py)
+            return Segmented(module, quick_loading)
         return quick_loading(module.program)
 
     def _kernels(self):

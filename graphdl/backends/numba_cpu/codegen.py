@@ -15,6 +15,7 @@ compiled program serves every batch size. Run-time checks raise
 the graphdl error class, the op and the node (see :meth:`Generated.error`).
 """
 
+from bisect import bisect_left
 from contextlib import contextmanager
 
 import numpy as np
@@ -22,6 +23,7 @@ import numpy as np
 from ...errors import ShapeError
 from ...shapes import fmt
 from ..numba_common.codegen import ScalarFunctions, Source, dtype_name, literal
+from . import split as splitting
 
 ERROR_MARK = "graphdl-run-time-check"
 #: how the generated module compiles scalar functions: shared, disk-cached dispatchers
@@ -415,17 +417,39 @@ def generate(lp, table):
             head.line(text)
     head.line()
     head.line()
-    head.line('@njit(cache=True, nogil=True, error_model="numpy")')
-    head.line(f"def program({', '.join(arg_names)}):")
-    offset = len(head.lines)
-    source = head.text() + body.text()
-    line_ops = [(first + offset, lop) for first, lop in line_ops]
+    segments = None
+    if len(body.text()) > splitting.SPLIT_ABOVE:  # a huge program: segments (split.py)
+        segments = splitting.split(body.lines, [first for first, _ in line_ops], arg_names)
+    if segments is None:
+        head.line('@njit(cache=True, nogil=True, error_model="numpy")')
+        head.line(f"def program({', '.join(arg_names)}):")
+        offset = len(head.lines)
+        source = head.text() + body.text()
+        line_ops = [(first + offset, lop) for first, lop in line_ops]
+    else:
+        source, line_ops = _segmented(head, segments, arg_names, line_ops)
     generated = Generated(source, list(lp.params), [a for _, a in ctx.const_args], fetches,
                           updates, ctx.errors, line_ops, ctx.uses_rng)
     generated.fresh_outs = frozenset(fresh)
     generated.scalar_files = ctx.scalars.modules()
     generated.kernels = tuple(sorted(ctx.kernels))
     return generated
+
+
+def _segmented(head, segments, arg_names, line_ops):
+    """The module source of a program split into segments (split.py), and
+    ``line_ops`` renumbered to the lines the ops' code moved to."""
+    functions, entry, line_map = segments
+    offset = len(head.lines)
+    lines = head.lines + functions + ["", "", f"def program({', '.join(arg_names)}):",
+                                      *entry]
+    moved = sorted(line_map)
+    renumbered = []
+    for first, lop in line_ops:  # a kernel that wrote nothing: the next line's place
+        at = bisect_left(moved, first)
+        if at < len(moved):
+            renumbered.append((offset + line_map[moved[at]] + 1, lop))
+    return "\n".join(lines) + "\n", renumbered
 
 
 def constant_array(lop):
