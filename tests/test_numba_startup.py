@@ -59,6 +59,24 @@ def test_an_argument_read_once_in_an_expression_is_substituted():
     assert _render(add, ["-1.0", "t0"])[0] == "((-1.0) + t0)"
 
 
+def test_an_argument_read_only_on_some_paths_is_bound_first():
+    """An array read inlined into an arm of a conditional expression would be a
+    conditional load (compiled as a branch, mispredicted on random masks): such
+    arguments are read into a local before the expression, as a call would."""
+    def where(c, a, b):
+        return a if c else b
+
+    def either(a, b):
+        return a > 0 or b > 0
+
+    expr, lines = _render(where, ["m[i0]", "g[i0]", "0.0"])
+    assert lines == ["s0 = g[i0]"] and expr == "(s0 if m[i0] else 0.0)"
+    expr, lines = _render(either, ["x[i0]", "y[i0]"])
+    assert lines == ["s0 = y[i0]"] and expr == "(x[i0] > 0 or s0 > 0)"
+    for values in ((True, 2.0, 3.0), (False, 2.0, 3.0)):
+        assert _run_inlined(where, *values) == where(*values)
+
+
 def _loop(x):
     y = 0.0
     for _ in range(3):
