@@ -83,6 +83,27 @@ def test_split_gradients_match_the_reference(small_segments):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
 
 
+def test_auto_compiles_a_split_program_ahead_and_switches_to_it(small_segments):
+    """The "auto" backend compiles a split program without running it (each segment's
+    return type gives the next ones' argument types) and then runs it natively."""
+    model = L.Sequential([L.SimpleRNN(3), L.Dense(2, activation="softmax")], name="m", seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy", backend="numpy")
+    x, y = _data(3, n=4)
+    model.evaluate(x, y)
+    with model.graph.as_default():
+        grads = gd.gradients(model.loss, model.trainable_variables)
+    feeds = {model.input: x, model._train["labels"]: y, model.training: True}  # noqa: SLF001
+    want = gd.Session(model.graph, backend="numpy", seed=0).run(grads, feeds)
+    from graphdl.backends.auto import AutoBackend  # noqa: PLC0415
+    sess = gd.Session(model.graph, backend=AutoBackend(compile_after=1), seed=0)
+    sess.run(grads, feeds)
+    prog = next(iter(sess._programs.values()))[1]  # noqa: SLF001
+    assert prog.wait() and prog.error is None
+    assert isinstance(prog.native._fn, splitting.Segmented)  # noqa: SLF001
+    for got, w in zip(sess.run(grads, feeds), want):
+        np.testing.assert_allclose(got, w, rtol=1e-4, atol=1e-6)
+
+
 SCRIPT = """
 import sys
 import numpy as np, graphdl as gd
