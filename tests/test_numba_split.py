@@ -15,7 +15,10 @@ import numpy as np
 import pytest
 
 import graphdl as gd
+from graphdl.backends.lowering import LoweringError
 from graphdl.backends.numba_cpu import split as splitting
+from graphdl.ops.base import REGISTRY, apply, register
+from graphdl.ops.elementwise import _Elementwise
 
 ROOT = Path(__file__).resolve().parent.parent
 L = gd.nn
@@ -81,6 +84,59 @@ def test_split_gradients_match_the_reference(small_segments):
             assert "def segment1" in program.source
     for got, want in zip(results["numba"], results["numpy"]):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_dropout_in_several_segments_draws_the_reference_masks(small_segments):
+    """Every segment that draws a mask gets the session's generator: the draws are
+    the reference's, in order, and the next run draws new ones."""
+    x = gd.placeholder((None, 40), "float32", name="x")
+    h = x
+    for k in range(8):
+        h = gd.dropout(gd.tanh(h * float(k + 1)), 0.3)
+    feeds = {x: np.linspace(-1, 1, 120, dtype="float32").reshape(3, 40)}
+    runs = {}
+    for backend in ("numpy", "numba"):
+        sess = gd.Session(backend=backend, seed=5)
+        runs[backend] = [sess.run(h, feeds) for _ in range(2)]
+        if backend == "numba":
+            program = next(iter(sess._programs.values()))[1]  # noqa: SLF001
+            assert program.source.count("def segment") >= 2
+            assert program.source.count(", rng") >= 2  # passed to several segments
+    for got, want in zip(runs["numba"], runs["numpy"]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert not np.array_equal(runs["numba"][0], runs["numba"][1])
+
+
+class _Listy(_Elementwise):
+    """An elementwise op whose scalar function Numba cannot type."""
+
+    name = "test_split_untypable"
+
+    def forward(self, x):
+        return x * 2
+
+    @staticmethod
+    def scalar(x):
+        return [x, x]  # a list: not a scalar
+
+
+def test_a_compile_error_in_a_later_segment_names_the_op_and_node(monkeypatch):
+    monkeypatch.setattr(splitting, "SPLIT_ABOVE", 1000)
+    monkeypatch.setattr(splitting, "SEGMENT_SIZE", 600)
+    untypable = register(_Listy())
+    try:
+        x = gd.placeholder((None, 4), "float64", name="x")
+        h = x
+        for k in range(6):  # matmuls: kernels to cut between
+            h = gd.tanh(gd.matmul(h, gd.constant(np.eye(4) * (k + 1))))
+        z = apply(untypable, [gd.concat([h, h], axis=1)], name="listy")
+        sess = gd.Session(backend="numba")
+        with pytest.raises(LoweringError, match="op 'test_split_untypable' \\(node 'listy'\\)"):
+            sess.run(z, {x: np.ones((2, 4))})
+        program = next(iter(sess._programs.values()))[1]  # noqa: SLF001
+        assert program.source.count("def segment") >= 2
+    finally:
+        REGISTRY.pop(untypable.name)
 
 
 def test_auto_compiles_a_split_program_ahead_and_switches_to_it(small_segments):
