@@ -67,7 +67,9 @@ def test_sgd_updates_are_written_in_place_and_match_the_reference():
     for v in ws:
         np.testing.assert_allclose(sessions[0]._ctx.values[v], sessions[1]._ctx.values[v],
                                    rtol=1e-5, atol=1e-6)
-    source = sessions[0]._programs[next(iter(sessions[0]._programs))][1].source
+    compiled = sessions[0]._programs[next(iter(sessions[0]._programs))][1]
+    source = compiled.source
+    assert compiled.all_fresh  # the loss and W2's new value: handed out as they are
     # W1 in place (the flags are np.bool_: a bare True would compile gemm per combination)
     assert "gemm(p0, " in source and ", p2, np.bool_(True), np.bool_(False), -0.1" in source
     # from the second run on, W1's update is written into the array the session holds

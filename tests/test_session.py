@@ -107,3 +107,38 @@ def test_explicit_graphs_are_independent():
         gd.constant(1.0)
     assert len(g2.nodes) == 0 and len(g1.nodes) == 1
     assert gd.get_default_graph() is not g1
+
+
+def test_a_repeated_run_signature_is_resolved_again_when_anything_changed():
+    """Session._LastCall skips resolving a run's arguments when a loop repeats them: it
+    must notice a mutated fetch list, other feed keys, and still check feed values."""
+    import pytest  # noqa: PLC0415
+
+    x = gd.placeholder((None,), name="x")
+    z = gd.placeholder((None,), name="z")
+    a, b = x * 2.0, x + 1.0
+    sess = gd.Session()
+    one = {x: np.ones(2, "float32")}
+    fetches = [a, b]
+    assert [v.tolist() for v in sess.run(fetches, one)] == [[2.0, 2.0], [2.0, 2.0]]
+    assert sess._last is not None  # the fast path is taken from here on
+    fetches[1] = a * 5.0  # the same list object, mutated
+    assert [v.tolist() for v in sess.run(fetches, one)] == [[2.0, 2.0], [10.0, 10.0]]
+    assert isinstance(sess.run((a, b), one), tuple)  # the fetch type comes back
+    assert sess.run(a, one).tolist() == [2.0, 2.0]
+    assert sess.run(a, one).tolist() == [2.0, 2.0]
+    with pytest.raises(gd.FeedError, match="'x'"):  # values are checked on every run
+        sess.run(a, {x: np.ones((2, 2), "float32")})
+    # other feed keys: the program that needs z (and the error naming it)
+    both = x + z
+    feeds = {x: np.ones(2, "float32"), z: np.full(2, 3.0, "float32")}
+    assert sess.run(both, feeds).tolist() == [4.0, 4.0]
+    assert sess.run(both, feeds).tolist() == [4.0, 4.0]
+    with pytest.raises(gd.GraphError, match="'z'"):
+        sess.run(both, {x: np.ones(2, "float32")})
+    # a feed dict keyed by names and a dict of fetches are not memoized, still correct
+    assert sess.run({"a": a}, {"x": [1.0, 2.0]})["a"].tolist() == [2.0, 4.0]
+    assert sess._last is None
+    assert sess.run({"a": a}, {"x": [1.0, 2.0]})["a"].tolist() == [2.0, 4.0]
+    c = gd.constant(7.0)
+    assert sess.run(c) == 7.0 and sess.run(c, None) == 7.0 and sess.run(c, {}) == 7.0
