@@ -112,6 +112,8 @@ if os.environ.get("PROBE_DIGEST"):  # stands for an edited kernel library
 from graphdl.backends.numba_cpu.kernels import blas, library
 pending = library.prepare([("gemm", "float64")])
 started = pending.process is not None
+if started and os.environ.get("PROBE_WAIT"):  # as if this one compiled a long program
+    pending.process.wait()
 pending.finish()
 s = blas.gemm.stats
 print(json.dumps({"hits": sum(s.cache_hits.values()), "misses": sum(s.cache_misses.values()),
@@ -138,9 +140,22 @@ def test_a_second_process_loads_the_kernel_and_an_edited_library_recompiles(tmp_
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: compiled in-process")
 def test_missing_kernels_are_compiled_by_a_second_process(tmp_path):
-    got = _probe(tmp_path, GRAPHDL_KERNEL_PROCESS="1")
+    got = _probe(tmp_path, GRAPHDL_KERNEL_PROCESS="1", PROBE_WAIT="1")
     # the second process compiled it into the cache; this one only loaded it
     assert got == {"hits": 1, "misses": 0, "second_process": True, "loaded": True}
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: compiled in-process")
+def test_this_process_compiles_what_the_second_one_has_not_started(tmp_path):
+    got = _probe(tmp_path, GRAPHDL_KERNEL_PROCESS="1")  # finishes at once: no program
+    # whoever claimed it compiled it, once: loaded from the cache or compiled here
+    assert got["second_process"] and got["loaded"] and got["hits"] + got["misses"] == 1
+
+
+def test_claims_give_each_variant_to_one_process(tmp_path):
+    assert library._claim(str(tmp_path), "conv2d", "float32")  # noqa: SLF001
+    assert not library._claim(str(tmp_path), "conv2d", "float32")  # noqa: SLF001
+    assert library._claim(str(tmp_path), "conv2d", "float64")  # noqa: SLF001
 
 
 def test_an_unloaded_kernel_raises_instead_of_crashing():

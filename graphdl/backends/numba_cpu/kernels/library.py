@@ -26,8 +26,10 @@ program calls a kernel through a function pointer instead:
 import ctypes
 import importlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import llvmlite.binding as llvm
@@ -203,6 +205,11 @@ def ensure(name, dtype):
     caching it on disk) when not cached."""
     for needed in NEEDS.get(name, ()):
         ensure(needed, dtype)
+    _load_or_compile(name, dtype)
+
+
+def _load_or_compile(name, dtype):
+    """The variant alone (compiling it needs only the signatures of those it calls)."""
     if load_cached(name, dtype):
         return
     dispatcher, sig = _dispatcher(name), signature(name, dtype)
@@ -221,27 +228,56 @@ def _parallel():
         return (os.cpu_count() or 1) > 1
 
 
-class Pending:
-    """Variants a program needs that were not cached, perhaps being compiled by a
-    second process; :meth:`finish` has them all loaded."""
+def _claim(claims, name, dtype):
+    """Take variant (name, dtype) to compile: True for the first of the two
+    processes to ask (an exclusively created file in the shared ``claims`` dir)."""
+    try:
+        os.close(os.open(os.path.join(claims, f"{name}:{dtype}"),
+                         os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
-    def __init__(self, missing, process=None):
+
+# rough compile cost, for the order of work: the second process starts with the
+# costliest, this one takes from the cheap end once its program is compiled
+_COST = {"conv2d": 4, "conv2d_backprop_filter": 3, "conv2d_backprop_input": 3,
+         "max_pool2d_backprop": 2, "max_pool2d": 2, "max_pool2d_gather": 2}
+
+
+class Pending:
+    """Variants a program needs that were not cached, being compiled by a second
+    process (``process``, claiming each before it starts it in the ``claims`` dir);
+    :meth:`finish` has them all loaded."""
+
+    def __init__(self, missing, process=None, claims=None):
         self.missing = missing
         self.process = process
+        self.claims = claims
 
     def finish(self):
-        """Load every missing variant: from the cache the second process filled, or
-        compiled here (no second process, or it failed)."""
+        """Compile here, from the cheap end, what the second process has not started
+        yet; then load every variant (from the cache the other process filled, or
+        compiled here if it failed or there was none)."""
+        if self.process is not None:
+            for name, dtype in reversed(self.missing):
+                if self.process.poll() is not None:
+                    break
+                if _claim(self.claims, name, dtype):
+                    _load_or_compile(name, dtype)
         self.close()
         for name, dtype in self.missing:
             ensure(name, dtype)
         self.missing = []
 
     def close(self):
-        """Wait for the second process, if any (a failed compile of the program)."""
+        """Wait for the second process, if any (also after a failed compile)."""
         if self.process is not None:
             self.process.wait()
             self.process = None
+        if self.claims is not None:
+            shutil.rmtree(self.claims, ignore_errors=True)
+            self.claims = None
 
 
 def prepare(variants):
@@ -249,33 +285,37 @@ def prepare(variants):
     second process when that helps (:func:`_parallel`). Returns a :class:`Pending`
     whose ``finish()`` must run before a program calling them does."""
     variants = set(variants) | {(n, d) for name, d in variants for n in NEEDS.get(name, ())}
-    missing = [v for v in sorted(variants) if not load_cached(*v)]
-    process = None
-    if missing and _parallel():
-        root = str(Path(__file__).resolve().parents[4])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", __name__, *(f"{n}:{d}" for n, d in missing)],
-                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
-        except OSError:  # no second process: compile them here when finishing
-            process = None
-    return Pending(missing, process)
+    missing = sorted((v for v in variants if not load_cached(*v)),
+                     key=lambda v: (-_COST.get(v[0], 1), v))
+    if not missing or not _parallel():
+        return Pending(missing)
+    root = str(Path(__file__).resolve().parents[4])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    claims = tempfile.mkdtemp(prefix="graphdl-kernels-")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", __name__, claims, *(f"{n}:{d}" for n, d in missing)],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+    except OSError:  # no second process: compile them here when finishing
+        shutil.rmtree(claims, ignore_errors=True)
+        return Pending(missing)
+    return Pending(missing, process, claims)
 
 
-def _main(argv):
-    """``python -m ...kernels.library name:dtype ...``: compile (or load) each
-    variant into Numba's on-disk cache; errors are left to the parent, which
-    compiles what is still missing itself."""
-    for spec in argv:
+def _main(claims, specs):
+    """``python -m ...kernels.library CLAIMS name:dtype ...``: compile (or load) into
+    Numba's on-disk cache each variant not claimed by the parent; errors are left to
+    the parent, which compiles what is still missing itself."""
+    for spec in specs:
         name, dtype = spec.split(":")
-        ensure(name, dtype)
+        if _claim(claims, name, dtype):
+            _load_or_compile(name, dtype)
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1:])
+    _main(sys.argv[1], sys.argv[2:])
 
 
 __all__ = ["DTYPES", "KERNELS", "NEEDS", "Pending", "ensure", "load_cached", "loaded", "prepare",
