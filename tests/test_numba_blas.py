@@ -28,6 +28,27 @@ def _cases(rng, dtype):
             yield a, b, c, ta, tb, expected
 
 
+def test_gemm_kernel_matches_numpy():
+    from graphdl.backends.numba_cpu.kernels.blas import gemm
+    rng = np.random.default_rng(0)
+    for dtype in ("float32", "float64"):
+        for a, b, c, ta, tb, expected in _cases(rng, dtype):
+            gemm(a, b, c, ta, tb, -0.5, 2.0)
+            np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
+    # beta == 0 ignores what c held (NaN included); a non-contiguous operand is copied
+    a = rng.standard_normal((5, 14)).astype("float32")[:, ::2]
+    b = rng.standard_normal((7, 3)).astype("float32")
+    c = np.full((5, 3), np.nan, "float32")
+    gemm(a, b, c, False, False, 1.0, 0.0)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-5, atol=1e-5)
+    # an empty inner dimension: c = beta * c
+    c = np.ones((2, 3), "float32")
+    gemm(np.zeros((2, 0), "float32"), np.zeros((0, 3), "float32"), c, False, False, 1.0, 3.0)
+    np.testing.assert_array_equal(c, np.full((2, 3), 3.0, "float32"))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        gemm(a.copy(), b, np.zeros((3, 5), "float32").T, False, False, 1.0, 0.0)
+
+
 def test_the_kernel_symbols_are_bound_to_the_library_named():
     from llvmlite import binding  # noqa: PLC0415
 

@@ -15,32 +15,6 @@ pytest.importorskip("numba")
 pytest.importorskip("scipy")
 
 
-def test_gemm_kernel_matches_numpy():
-    from graphdl.backends.numba_cpu.kernels.blas import gemm
-    rng = np.random.default_rng(0)
-    for dtype in ("float32", "float64"):
-        for ta in (False, True):
-            for tb in (False, True):
-                a = rng.standard_normal((7, 5) if ta else (5, 7)).astype(dtype)
-                b = rng.standard_normal((3, 7) if tb else (7, 3)).astype(dtype)
-                c = rng.standard_normal((5, 3)).astype(dtype)
-                expected = -0.5 * ((a.T if ta else a) @ (b.T if tb else b)) + 2.0 * c
-                gemm(a, b, c, ta, tb, -0.5, 2.0)
-                np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
-    # beta == 0 ignores what c held (NaN included); a non-contiguous operand is copied
-    a = rng.standard_normal((5, 14)).astype("float32")[:, ::2]
-    b = rng.standard_normal((7, 3)).astype("float32")
-    c = np.full((5, 3), np.nan, "float32")
-    gemm(a, b, c, False, False, 1.0, 0.0)
-    np.testing.assert_allclose(c, a @ b, rtol=1e-5, atol=1e-5)
-    # an empty inner dimension: c = beta * c
-    c = np.ones((2, 3), "float32")
-    gemm(np.zeros((2, 0), "float32"), np.zeros((0, 3), "float32"), c, False, False, 1.0, 3.0)
-    np.testing.assert_array_equal(c, np.full((2, 3), 3.0, "float32"))
-    with pytest.raises(ValueError, match="C-contiguous"):
-        gemm(a.copy(), b, np.zeros((3, 5), "float32").T, False, False, 1.0, 0.0)
-
-
 def _mlp_step():
     x = gd.placeholder((None, 6), "float32", name="x")
     y = gd.placeholder((None,), "int64", name="y")
