@@ -34,9 +34,11 @@ def test_large_intermediates_do_not_page_fault_on_every_run():
     if not memory.keep_freed_memory():
         pytest.skip("not glibc malloc, or GRAPHDL_MALLOC_TUNING=0")
     sess.run(y, feed)
-    faults = _faults(lambda: [sess.run(y, feed) for _ in range(3)])
-    # without the tuning these runs page-fault ~4000 pages each (measured: 12192)
-    assert faults < 500, faults
+    # without the tuning these runs page-fault ~4000 pages each (measured: 12192) every
+    # time; the best of three measurements, because once in a full suite on a loaded
+    # machine one measurement saw that many with the tuning in place
+    faults = [_faults(lambda: [sess.run(y, feed) for _ in range(3)]) for _ in range(3)]
+    assert min(faults) < 500, faults
 
 
 def test_can_be_turned_off(monkeypatch):
